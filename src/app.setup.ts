@@ -1,0 +1,54 @@
+import { INestApplication } from '@nestjs/common';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { AppValidationPipe } from './common/app-validation.pipe';
+import { requestIdFor } from './common/request-id';
+import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
+
+/**
+ * Options for NestFactory.create. Nest's own body parsers are off: Fastify's JSON parser is the only
+ * one, so a form or text body is refused as 415 rather than half-parsed.
+ */
+export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
+
+/** The Fastify adapter with our limits; shared by main.ts and the e2e tests. */
+export function createFastifyAdapter(): FastifyAdapter {
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_REQUEST_BYTES,
+    trustProxy: true,
+    // pino-http logs requests; Fastify's own logger stays off
+    logger: false,
+    return503OnClosing: true,
+    requestIdHeader: false,
+    genReqId: requestIdFor,
+  });
+  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  // JSON only: text/plain and friends are refused as 415 (error_code 2 on the gateway)
+  adapter.getInstance().removeContentTypeParser('text/plain');
+  return adapter;
+}
+
+/** Pipes, filters, logger and OpenAPI: everything main.ts and the tests must configure alike. */
+export function configureApp(app: NestFastifyApplication): INestApplication {
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(new AppValidationPipe());
+  app.useGlobalFilters(new AllExceptionsFilter());
+
+  const openApi = new DocumentBuilder()
+    .setTitle('cim-inbox')
+    .setDescription(
+      'Self-hosted in-platform notification center for Smartico Custom IM: the gateway Smartico calls, ' +
+        'the player inbox, the support API and operations endpoints.',
+    )
+    .setVersion('1')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: "the gateway's secret" }, 'gateway')
+    .build();
+  const document = SwaggerModule.createDocument(app, openApi);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
+  return app;
+}

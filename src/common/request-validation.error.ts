@@ -1,0 +1,52 @@
+import { ValidationError } from 'class-validator';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+  /** the value is over a size limit (Smartico error_code 3) rather than malformed (2) */
+  tooLarge: boolean;
+}
+
+/** Constraint names that mean "over its limit" rather than "malformed". */
+const SIZE_CONSTRAINTS = new Set(['maxLength', 'maxBytes', 'maxJsonBytes']);
+
+const FIRST_SAID = ['isDefined', 'isString', 'isObject', 'isInt', 'isBoolean'];
+
+/** Which failed rule of a field to report: presence, then type, then format, then size. */
+function rank(constraint: string): number {
+  const index = FIRST_SAID.indexOf(constraint);
+  if (index >= 0) return index;
+  return SIZE_CONSTRAINTS.has(constraint) ? 100 : 50;
+}
+
+/** A request whose body, query or params failed validation; mapped to a transport by the exception filter. */
+export class RequestValidationError extends Error {
+  override readonly name = 'RequestValidationError';
+
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((problem) => problem.message).join('; '));
+  }
+
+  static fromValidationErrors(errors: ValidationError[]): RequestValidationError {
+    const problems: FieldProblem[] = [];
+    const walk = (list: ValidationError[], prefix: string): void => {
+      for (const error of list) {
+        const field = prefix + error.property;
+        const constraints = Object.entries(error.constraints ?? {});
+        // a missing or mistyped value fails every rule of its field: say "required", then the type, then the size
+        const [name, message] = [...constraints].sort(([a], [b]) => rank(a) - rank(b))[0] ?? [];
+        if (name !== undefined && message !== undefined) {
+          problems.push({ field, message, tooLarge: SIZE_CONSTRAINTS.has(name) });
+        }
+        walk(error.children ?? [], `${field}.`);
+      }
+    };
+    walk(errors, '');
+    if (problems.length === 0) problems.push({ field: '', message: 'request is invalid', tooLarge: false });
+    return new RequestValidationError(problems);
+  }
+
+  static notAnObject(): RequestValidationError {
+    return new RequestValidationError([{ field: '', message: 'request body must be a JSON object', tooLarge: false }]);
+  }
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadEnvConfig, withDevDefaults } from './app.config';
+import { ConfigError } from './env.validation';
+
+const GATEWAYS = JSON.stringify([
+  { id: 'brand-a', authorization: 'secret-a', apiKey: 'key-a' },
+  { id: 'brand-b', authorization: 'secret-b', apiKey: 'key-b' },
+]);
+
+function loadError(env: NodeJS.ProcessEnv): string {
+  try {
+    loadEnvConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadEnvConfig', () => {
+  it('applies the SPEC §1 defaults', () => {
+    const sut = loadEnvConfig({ CIM_AUTHORIZATION: 'secret', SMARTICO_API_KEY: 'key' });
+    expect(sut).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      devMode: false,
+      callbackAllowedHosts: ['*.smartico.ai'],
+      logLevel: 'info',
+      supportApiKeys: [],
+    });
+    expect(sut.dataDir).toBe(join(process.cwd(), '.data'));
+  });
+
+  it('reads several gateways from CIM_GATEWAYS', () => {
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS }).gateways.map((gateway) => gateway.id)).toEqual(['brand-a', 'brand-b']);
+  });
+
+  it('turns the CIM_AUTHORIZATION + SMARTICO_API_KEY shorthand into the gateway "default"', () => {
+    expect(loadEnvConfig({ CIM_AUTHORIZATION: 'secret', SMARTICO_API_KEY: 'key' }).gateways).toEqual([
+      { id: 'default', authorization: 'secret', apiKey: 'key' },
+    ]);
+  });
+
+  it('splits comma lists and trims them', () => {
+    const sut = loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, CALLBACK_ALLOWED_HOSTS: ' *.smartico.ai, 127.0.0.1 ,', SUPPORT_API_KEYS: 'k1,k2' });
+    expect(sut.callbackAllowedHosts).toEqual(['*.smartico.ai', '127.0.0.1']);
+    expect(sut.supportApiKeys).toEqual(['k1', 'k2']);
+  });
+
+  it.each([
+    [{ CIM_GATEWAYS: '[{"id":' }, 'CIM_GATEWAYS is not valid JSON'],
+    [{ CIM_GATEWAYS: '{}' }, 'CIM_GATEWAYS is invalid'],
+    [{ CIM_GATEWAYS: '[]' }, 'CIM_GATEWAYS is invalid: must list at least one gateway'],
+    [{ CIM_GATEWAYS: '[{"id":"a","authorization":"s"}]' }, 'CIM_GATEWAYS is invalid at [0].[apiKey]'],
+    [{ CIM_GATEWAYS: '[{"id":"a b","authorization":"s","apiKey":"k"}]' }, 'CIM_GATEWAYS is invalid at [0].[id]'],
+    [
+      { CIM_GATEWAYS: '[{"id":"a","authorization":"s","apiKey":"k"},{"id":"a","authorization":"t","apiKey":"k"}]' },
+      'CIM_GATEWAYS is invalid at [1].[id]: duplicate gateway id "a"',
+    ],
+    [
+      { CIM_GATEWAYS: '[{"id":"a","authorization":"s","apiKey":"k"},{"id":"b","authorization":"s","apiKey":"k"}]' },
+      'CIM_GATEWAYS is invalid at [1].[authorization]: two gateways share one authorization value',
+    ],
+    [{ CIM_GATEWAYS: GATEWAYS, CIM_AUTHORIZATION: 'x' }, 'CIM_GATEWAYS and CIM_AUTHORIZATION are both set'],
+    [{ CIM_AUTHORIZATION: 'secret' }, 'SMARTICO_API_KEY is required when CIM_AUTHORIZATION is set'],
+    [{ SMARTICO_API_KEY: 'key' }, 'CIM_AUTHORIZATION is required when SMARTICO_API_KEY is set'],
+    [{ CIM_GATEWAYS: GATEWAYS, PORT: 'eighty' }, 'PORT is invalid'],
+    [{ CIM_GATEWAYS: GATEWAYS, PORT: '70000' }, 'PORT is invalid'],
+    [{ CIM_GATEWAYS: GATEWAYS, DATABASE_URL: 'mysql://x' }, 'DATABASE_URL is invalid: must be a postgres:// or postgresql:// URL'],
+    [{ CIM_GATEWAYS: GATEWAYS, REDIS_URL: 'http://x' }, 'REDIS_URL is invalid'],
+    [{ CIM_GATEWAYS: GATEWAYS, LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid'],
+    [{ CIM_GATEWAYS: GATEWAYS, PLAYER_JWKS_URL: 'not a url' }, 'PLAYER_JWKS_URL is invalid'],
+    [{ CIM_GATEWAYS: GATEWAYS, PLAYER_JWT_SECRET: 'short' }, 'PLAYER_JWT_SECRET is invalid: must be at least 32 bytes'],
+    [{ NODE_ENV: 'production' }, 'CIM_GATEWAYS (or CIM_AUTHORIZATION) is required when NODE_ENV=production'],
+  ])('stops on %j with one line naming the variable', (env, expected) => {
+    const message = loadError(env);
+    expect(message).toContain(expected);
+    expect(message).not.toContain('\n');
+  });
+});
+
+describe('withDevDefaults', () => {
+  it('makes a gateway and a player secret up when none is configured, and keeps them across restarts', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cim-dev-'));
+    const first = withDevDefaults(loadEnvConfig({ DATA_DIR: dataDir }));
+    const second = withDevDefaults(loadEnvConfig({ DATA_DIR: dataDir }));
+
+    expect(first.devMode).toBe(true);
+    expect(first.gateways).toHaveLength(1);
+    expect(first.gateways[0].authorization.length).toBeGreaterThan(20);
+    expect(first.player.jwtSecret?.length).toBeGreaterThanOrEqual(32);
+    expect(first.callbackAllowedHosts).toEqual(['*.smartico.ai', '127.0.0.1', 'localhost']);
+    expect(second.gateways).toEqual(first.gateways);
+    expect(second.player.jwtSecret).toBe(first.player.jwtSecret);
+    expect(JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8')).authorization).toBe(first.gateways[0].authorization);
+  });
+
+  it('leaves a configured gateway alone', () => {
+    const config = loadEnvConfig({ CIM_GATEWAYS: GATEWAYS });
+    expect(withDevDefaults(config)).toBe(config);
+  });
+});

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, GatewayConfig, LogLevel, parseGateways, validateEnv } from './env.validation';
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export interface PlayerAuthConfig {
+  jwtSecret?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+}
+
+/** The validated configuration every module reads; `databaseUrl` is known once the database is up. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dataDir: string;
+  gateways: GatewayConfig[];
+  devMode: boolean;
+  callbackAllowedHosts: string[];
+  player: PlayerAuthConfig;
+  supportApiKeys: string[];
+  redisUrl?: string;
+  logLevel: LogLevel;
+  dbPoolSize: number;
+}
+
+export type EnvConfig = Omit<AppConfig, 'databaseUrl'> & { databaseUrl?: string };
+
+export const DEFAULT_CALLBACK_ALLOWED_HOSTS = ['*.smartico.ai'];
+const DEV_CALLBACK_ALLOWED_HOSTS = ['*.smartico.ai', '127.0.0.1', 'localhost'];
+
+/** Reads and validates the environment once. Dev mode (no gateway, not production) is resolved by `withDevDefaults`. */
+export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const raw = validateEnv(env);
+  const gateways = parseGateways(raw);
+  const devMode = gateways.length === 0;
+  if (devMode && env.NODE_ENV === 'production') {
+    throw new ConfigError('CIM_GATEWAYS (or CIM_AUTHORIZATION) is required when NODE_ENV=production');
+  }
+  if (raw.PLAYER_JWT_SECRET !== undefined && raw.PLAYER_JWKS_URL !== undefined) {
+    throw new ConfigError('PLAYER_JWT_SECRET and PLAYER_JWKS_URL are both set: choose one way to verify player tokens');
+  }
+  if (raw.PLAYER_JWT_SECRET !== undefined && Buffer.byteLength(raw.PLAYER_JWT_SECRET) < 32) {
+    throw new ConfigError('PLAYER_JWT_SECRET is invalid: must be at least 32 bytes for HS256');
+  }
+  return {
+    port: raw.PORT,
+    host: raw.HOST,
+    databaseUrl: raw.DATABASE_URL,
+    dataDir: resolve(raw.DATA_DIR),
+    gateways,
+    devMode,
+    callbackAllowedHosts:
+      raw.CALLBACK_ALLOWED_HOSTS.length > 0
+        ? raw.CALLBACK_ALLOWED_HOSTS
+        : devMode
+          ? DEV_CALLBACK_ALLOWED_HOSTS
+          : DEFAULT_CALLBACK_ALLOWED_HOSTS,
+    player: {
+      jwtSecret: raw.PLAYER_JWT_SECRET,
+      jwksUrl: raw.PLAYER_JWKS_URL,
+      issuer: raw.PLAYER_JWT_ISSUER,
+      audience: raw.PLAYER_JWT_AUDIENCE,
+    },
+    supportApiKeys: raw.SUPPORT_API_KEYS,
+    redisUrl: raw.REDIS_URL,
+    logLevel: raw.LOG_LEVEL,
+    dbPoolSize: raw.DB_POOL_SIZE,
+  };
+}
+
+interface DevSecrets {
+  authorization: string;
+  apiKey: string;
+  playerJwtSecret: string;
+}
+
+/**
+ * Dev mode makes a gateway and a player secret up. They are kept in DATA_DIR so that a restart
+ * keeps working with the same curl line and tokens.
+ */
+export function withDevDefaults(config: EnvConfig): EnvConfig {
+  if (!config.devMode) return config;
+  const file = join(config.dataDir, 'dev-secrets.json');
+  let secrets: DevSecrets;
+  try {
+    secrets = JSON.parse(readFileSync(file, 'utf8')) as DevSecrets;
+  } catch {
+    secrets = {
+      authorization: `dev-${randomBytes(18).toString('base64url')}`,
+      apiKey: `dev-${randomBytes(12).toString('base64url')}`,
+      playerJwtSecret: randomBytes(32).toString('base64url'),
+    };
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
+    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  const hasPlayerAuth = config.player.jwtSecret !== undefined || config.player.jwksUrl !== undefined;
+  return {
+    ...config,
+    gateways: [{ id: 'default', authorization: secrets.authorization, apiKey: secrets.apiKey }],
+    player: hasPlayerAuth ? config.player : { ...config.player, jwtSecret: secrets.playerJwtSecret },
+  };
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+/** Raised when the environment is invalid; its message is one line that names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const gatewaySchema = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'id must be 1-64 characters of letters, digits, ".", "_" or "-"'),
+  authorization: z.string().min(1, 'authorization must not be empty'),
+  apiKey: z.string().min(1, 'apiKey must not be empty'),
+});
+
+export const gatewaysSchema = z
+  .array(gatewaySchema)
+  .min(1, 'must list at least one gateway')
+  .superRefine((gateways, ctx) => {
+    const ids = new Set<string>();
+    const secrets = new Set<string>();
+    gateways.forEach((gateway, index) => {
+      if (ids.has(gateway.id)) {
+        ctx.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate gateway id "${gateway.id}"` });
+      }
+      if (secrets.has(gateway.authorization)) {
+        ctx.addIssue({ code: 'custom', path: [index, 'authorization'], message: 'two gateways share one authorization value' });
+      }
+      ids.add(gateway.id);
+      secrets.add(gateway.authorization);
+    });
+  });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  CIM_GATEWAYS: optionalString,
+  CIM_AUTHORIZATION: optionalString,
+  SMARTICO_API_KEY: optionalString,
+  CALLBACK_ALLOWED_HOSTS: commaList,
+  PLAYER_JWT_SECRET: optionalString,
+  PLAYER_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  PLAYER_JWT_ISSUER: optionalString,
+  PLAYER_JWT_AUDIENCE: optionalString,
+  SUPPORT_API_KEYS: commaList,
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+});
+
+export type RawEnv = z.infer<typeof envSchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+/** Validates the environment and returns it typed; throws ConfigError naming the first bad variable. */
+export function validateEnv(env: NodeJS.ProcessEnv): RawEnv {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(`${String(issue.path[0])} is invalid: ${issue.message}`);
+  }
+  return result.data;
+}
+
+/** Parses CIM_GATEWAYS, or the CIM_AUTHORIZATION + SMARTICO_API_KEY shorthand; [] when neither is set. */
+export function parseGateways(env: RawEnv): GatewayConfig[] {
+  if (env.CIM_GATEWAYS !== undefined) {
+    if (env.CIM_AUTHORIZATION !== undefined) {
+      throw new ConfigError('CIM_GATEWAYS and CIM_AUTHORIZATION are both set: configure gateways one way only');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(env.CIM_GATEWAYS);
+    } catch {
+      throw new ConfigError('CIM_GATEWAYS is not valid JSON');
+    }
+    const result = gatewaysSchema.safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue.path.length > 0 ? ` at [${issue.path.join('].[')}]` : '';
+      throw new ConfigError(`CIM_GATEWAYS is invalid${where}: ${issue.message}`);
+    }
+    return result.data;
+  }
+  if (env.CIM_AUTHORIZATION !== undefined) {
+    if (env.SMARTICO_API_KEY === undefined) {
+      throw new ConfigError('SMARTICO_API_KEY is required when CIM_AUTHORIZATION is set');
+    }
+    return [{ id: 'default', authorization: env.CIM_AUTHORIZATION, apiKey: env.SMARTICO_API_KEY }];
+  }
+  if (env.SMARTICO_API_KEY !== undefined) {
+    throw new ConfigError('CIM_AUTHORIZATION is required when SMARTICO_API_KEY is set');
+  }
+  return [];
+}

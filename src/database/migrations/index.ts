@@ -1,0 +1,4 @@
+import { CreateMessages1763780000000 } from './1763780000000-CreateMessages';
+
+/** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
+export const migrations = [CreateMessages1763780000000];

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { MessagesModule } from '../messages/messages.module';
+import { GatewayAuthGuard } from './gateway-auth.guard';
+import { GatewayController } from './gateway.controller';
+import { GatewayService } from './gateway.service';
+
+@Module({
+  imports: [MessagesModule],
+  controllers: [GatewayController],
+  providers: [GatewayService, GatewayAuthGuard],
+})
+export class GatewayModule {}

@@ -1,0 +1,63 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import type { GatewayConfig } from '../config/env.validation';
+import { HostAllowlist } from '../common/host-allowlist';
+import { readWellKnownFields } from '../messages/message-fields';
+import { MessageRepository } from '../messages/message.repository';
+import type { CustomImRequestDto } from './gateway.dto';
+import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
+
+@Injectable()
+export class GatewayService {
+  private readonly logger = new Logger(GatewayService.name);
+  private readonly callbackHosts: HostAllowlist;
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly messages: MessageRepository,
+  ) {
+    this.callbackHosts = new HostAllowlist(config.callbackAllowedHosts);
+  }
+
+  /** Stores the message durably and answers only after the commit; a replay answers the first id. */
+  async accept(gateway: GatewayConfig, request: CustomImRequestDto): Promise<GatewayAccepted> {
+    const callbackHost = new URL(request.callback_url).hostname;
+    if (!this.callbackHosts.allows(callbackHost)) {
+      throw new GatewayError(GatewayErrorCode.InvalidRequest, `callback_url host ${callbackHost} is not in CALLBACK_ALLOWED_HOSTS`);
+    }
+    const extension = request.extension ?? null;
+    const fields = readWellKnownFields(request.extension);
+
+    let outcome;
+    try {
+      outcome = await this.messages.insertOrFind({
+        id: randomUUID(),
+        gatewayId: gateway.id,
+        imUid: request.im_uid,
+        extUserId: request.ext_user_id,
+        body: request.body,
+        callbackUrl: request.callback_url,
+        extension,
+        ...fields,
+      });
+    } catch (error) {
+      this.logger.warn({ gatewayId: gateway.id, err: describe(error) }, 'message not stored');
+      throw new GatewayError(GatewayErrorCode.Unavailable, 'temporarily unavailable; nothing was stored, retry later');
+    }
+
+    if (outcome.kind === 'conflict') {
+      throw new GatewayError(GatewayErrorCode.Conflict, `im_uid ${request.im_uid} was already accepted with different content`);
+    }
+    if (outcome.kind === 'created') {
+      this.logger.log({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
+    }
+    return { error_code: GatewayErrorCode.Ok, ext_message_id: outcome.id };
+  }
+}
+
+function describe(error: unknown): { name: string; code?: string } {
+  return error instanceof Error
+    ? { name: error.name, code: (error as { code?: string }).code }
+    : { name: typeof error };
+}

@@ -1,0 +1,33 @@
+import { readWellKnownFields } from './message-fields';
+
+describe('readWellKnownFields', () => {
+  it('defaults without an extension', () => {
+    expect(readWellKnownFields(undefined)).toEqual({ display: 'both', priority: 'normal', category: null, expiresAt: null });
+  });
+
+  it('reads valid values', () => {
+    expect(readWellKnownFields({ display: 'inbox', priority: 'high', category: 'bonus', expires_at: '2030-05-01T10:00:00+02:00' })).toEqual({
+      display: 'inbox',
+      priority: 'high',
+      category: 'bonus',
+      expiresAt: new Date('2030-05-01T08:00:00Z'),
+    });
+  });
+
+  it.each([
+    [{ display: 'POPUP' }, 'display', 'both'],
+    [{ display: 1 }, 'display', 'both'],
+    [{ priority: 'urgent' }, 'priority', 'normal'],
+    [{ category: '' }, 'category', null],
+    [{ category: ['a'] }, 'category', null],
+    [{ expires_at: 'tomorrow' }, 'expiresAt', null],
+    [{ expires_at: 1893456000 }, 'expiresAt', null],
+    [{ expires_at: '2030-13-45T00:00:00Z' }, 'expiresAt', null],
+  ])('falls back to the default for %j', (extension, key, expected) => {
+    expect(readWellKnownFields(extension)[key as 'display']).toEqual(expected);
+  });
+
+  it('reads a bare date as midnight UTC', () => {
+    expect(readWellKnownFields({ expires_at: '2030-01-02' }).expiresAt).toEqual(new Date('2030-01-02T00:00:00Z'));
+  });
+});
