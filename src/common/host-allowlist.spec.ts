@@ -34,6 +34,9 @@ describe('HostAllowlist', () => {
     expect(any.allows('anything.example')).toBe(true);
     expect(any.allowsAnyHost).toBe(true);
     expect(any.namesExplicitly('anything.example')).toBe(false);
-    expect(sut.namesExplicitly('api.smartico.ai')).toBe(true);
+    expect(sut.namesExplicitly('receiver.example.com')).toBe(true);
+    expect(sut.namesExplicitly('127.0.0.1')).toBe(true);
+    // a wildcard never unlocks a private address: any subdomain could be made to resolve to one
+    expect(sut.namesExplicitly('api.smartico.ai')).toBe(false);
   });
 });

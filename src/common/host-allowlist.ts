@@ -32,10 +32,12 @@ export class HostAllowlist {
     return this.suffixes.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
   }
 
-  /** Whether the host was named explicitly (not through `*`): used to allow-list private addresses. */
+  /**
+   * Whether the host (a name or an IP) is listed exactly, not through `*` or a `*.` pattern: only
+   * such an entry lets a callback reach a private, loopback or link-local address.
+   */
   namesExplicitly(hostname: string): boolean {
-    const host = stripBrackets(hostname.toLowerCase()).replace(/\.$/, '');
-    return this.exact.has(host) || this.suffixes.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
+    return this.exact.has(stripBrackets(hostname.toLowerCase()).replace(/\.$/, ''));
   }
 }
 

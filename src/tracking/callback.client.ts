@@ -1,0 +1,143 @@
+import { Agent, Dispatcher } from 'undici';
+import { CallbackAddressGuard } from './address-guard';
+
+export interface CallbackAttemptResult {
+  ok: boolean;
+  httpStatus: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+export interface CallbackClientOptions {
+  /** Total time for one attempt: address check, connect, headers and body. */
+  timeoutMs?: number;
+  /** Open connections kept per origin. */
+  connections?: number;
+}
+
+const MAX_BODY_BYTES = 64 * 1024;
+const MAX_MESSAGE_CHARS = 200;
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/**
+ * One GET to a Smartico callback URL. Redirects are not followed (their target was never checked);
+ * the request goes to the address the guard approved, with the original Host header, from which
+ * undici also takes the TLS server name, so certificates are still verified against the host name.
+ * Never throws: every outcome is a result.
+ */
+export class CallbackClient {
+  private readonly agent: Agent;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly guard: CallbackAddressGuard,
+    options: CallbackClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 5_000;
+    this.agent = new Agent({ connections: options.connections ?? 16 });
+  }
+
+  async send(url: string, options: { timeoutMs?: number } = {}): Promise<CallbackAttemptResult> {
+    const started = performance.now();
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
+    let httpStatus: number | null = null;
+    const result = (error: string | null): CallbackAttemptResult => ({
+      ok: error === null,
+      httpStatus,
+      error,
+      durationMs: Math.round(performance.now() - started),
+    });
+
+    try {
+      const target = new URL(url);
+      const check = await raceAbort(this.guard.check(target), signal);
+      if (!check.ok) return result(`refused by address guard: ${check.reason}`);
+
+      const address = check.family === 6 ? `[${check.address}]` : check.address;
+      const { statusCode, body } = await this.agent.request({
+        origin: `${target.protocol}//${address}${target.port ? `:${target.port}` : ''}`,
+        path: `${target.pathname}${target.search}`,
+        method: 'GET',
+        headers: { host: target.host, accept: 'application/json' },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
+      httpStatus = statusCode;
+      if (statusCode < 200 || statusCode >= 300) {
+        await body.dump({ limit: MAX_BODY_BYTES }).catch(() => undefined);
+        return result(statusCode >= 300 && statusCode < 400 ? `http ${statusCode} (redirect not followed)` : `http ${statusCode}`);
+      }
+      const text = await readAtMost(body, MAX_BODY_BYTES);
+      return result(text === null ? 'response body over 64 KiB' : replyError(text));
+    } catch (error) {
+      return result(describeError(error));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** null when Smartico's reply says success, else why not. */
+function replyError(text: string): string | null {
+  const reply = parseReply(text);
+  if (reply === undefined) return 'invalid json';
+  if (!isRecord(reply) || typeof reply.error_code !== 'number') return 'no numeric error_code in reply';
+  if (reply.error_code === 0) return null;
+  const message = typeof reply.error_message === 'string' ? `: ${shorten(reply.error_message)}` : '';
+  return `error_code ${reply.error_code}${message}`;
+}
+
+/** Smartico documents its success reply as `{"error_code": 0,}`, so exactly that trailing comma is forgiven. */
+function parseReply(text: string): unknown {
+  for (const candidate of [text, text.replace(/,(\s*)\}(\s*)$/, '$1}$2')]) {
+    try {
+      return JSON.parse(candidate) as unknown;
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+async function readAtMost(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // leaving the loop destroys the stream, so the rest is never read
+    if (size > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function describeError(error: unknown): string {
+  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
+  if (name === 'TimeoutError' || (code && TIMEOUT_CODES.has(code))) return 'timeout';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code && RESET_CODES.has(code)) return 'connection reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `dns lookup failed: ${code}`;
+  if (code === 'ERR_INVALID_URL') return 'invalid url';
+  return shorten(`${code ?? name ?? 'error'}: ${message ?? String(error)}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function shorten(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, MAX_MESSAGE_CHARS);
+}

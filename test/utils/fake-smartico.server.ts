@@ -1,0 +1,120 @@
+import { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo, Socket } from 'node:net';
+
+/** How the fake answers: Smartico's success reply by default, or one of the failures callbacks must survive. */
+export type FakeSmarticoMode =
+  | 'ok'
+  | 'html'
+  | 'invalid-json'
+  | 'hang'
+  | 'reset'
+  | { status: number; body?: string } // Smartico's success body unless `body` is given, so only the status is at fault
+  | { errorCode: number; errorMessage: string }
+  | { redirectTo: string };
+
+export interface RecordedRequest {
+  at: Date;
+  method: string;
+  url: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  /** Same number for requests that came over the same TCP connection. */
+  connectionId: number;
+}
+
+/** A real HTTP server on loopback standing in for Smartico's callback endpoint. */
+export class FakeSmarticoServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly server: Server;
+  private readonly sockets = new Map<Socket, number>();
+  private readonly queued: FakeSmarticoMode[] = [];
+  private readonly waiters = new Set<() => void>();
+  private mode: FakeSmarticoMode = 'ok';
+  private connections = 0;
+
+  private constructor() {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.sockets.set(socket, ++this.connections);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  static async start(): Promise<FakeSmarticoServer> {
+    const fake = new FakeSmarticoServer();
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  url(path = '/callback'): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** Answers the next `n` requests with `mode`, then goes back to the persistent mode. */
+  failNext(n: number, mode: FakeSmarticoMode): void {
+    for (let i = 0; i < n; i++) this.queued.push(mode);
+  }
+
+  setMode(mode: FakeSmarticoMode): void {
+    this.mode = mode;
+  }
+
+  waitForRequests(n: number, timeoutMs = 5_000): Promise<RecordedRequest[]> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.requests.length < n) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(this.requests.slice());
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`fake Smartico got ${this.requests.length} of ${n} requests within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Destroys every connection too, hanging ones included, so close never waits on them. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets.keys()) socket.destroy();
+    await closed;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', this.url(''));
+    this.requests.push({
+      at: new Date(),
+      method: req.method ?? '',
+      url: url.href,
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: req.headers,
+      connectionId: this.sockets.get(req.socket) ?? 0,
+    });
+    for (const waiter of [...this.waiters]) waiter();
+
+    const mode = this.queued.shift() ?? this.mode;
+    req.resume();
+    if (mode === 'hang') return;
+    if (mode === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (mode === 'ok') return reply(res, 200, 'application/json', '{"error_code":0}');
+    if (mode === 'html') return reply(res, 200, 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>');
+    if (mode === 'invalid-json') return reply(res, 200, 'application/json', '{"error_code":');
+    if ('status' in mode) return reply(res, mode.status, 'application/json', mode.body ?? '{"error_code":0}');
+    if ('errorCode' in mode) {
+      return reply(res, 200, 'application/json', JSON.stringify({ error_code: mode.errorCode, error_message: mode.errorMessage }));
+    }
+    res.writeHead(302, { location: mode.redirectTo, 'content-length': 0 }).end();
+  }
+}
+
+function reply(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }).end(body);
+}
