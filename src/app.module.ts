@@ -6,6 +6,7 @@ import { DatabaseModule } from './database/database.module';
 import { DevModule } from './dev/dev.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
+import { InboxModule } from './inbox/inbox.module';
 
 @Module({})
 export class AppModule {
@@ -18,6 +19,7 @@ export class AppModule {
         DatabaseModule,
         HealthModule,
         GatewayModule,
+        InboxModule,
         ...(config.devMode ? [DevModule] : []),
       ],
     };

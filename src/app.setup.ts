@@ -3,6 +3,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { APP_CONFIG, AppConfig } from './config/app.config';
+import { InboxIoAdapter } from './inbox/inbox-io.adapter';
 import { AppValidationPipe } from './common/app-validation.pipe';
 import { requestIdFor } from './common/request-id';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
@@ -33,9 +35,14 @@ export function createFastifyAdapter(): FastifyAdapter {
   return adapter;
 }
 
-/** Pipes, filters, logger and OpenAPI: everything main.ts and the tests must configure alike. */
-export function configureApp(app: NestFastifyApplication): INestApplication {
+/** Pipes, filters, logger, sockets and OpenAPI: everything main.ts and the tests must configure alike. */
+export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
+  const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
+  await io.connect();
+  app.useWebSocketAdapter(io);
+  // players' browsers call the REST API from the operator's origin with a bearer token (no cookies)
+  app.enableCors({ origin: true, credentials: false, exposedHeaders: ['x-request-id'] });
   app.useGlobalPipes(new AppValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
 
@@ -47,6 +54,7 @@ export function configureApp(app: NestFastifyApplication): INestApplication {
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: "the gateway's secret" }, 'gateway')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'player token; sub = ext_user_id' }, 'player')
     .build();
   const document = SwaggerModule.createDocument(app, openApi);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });

@@ -44,7 +44,7 @@ async function bootstrap(): Promise<void> {
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ ...config, databaseUrl }), createFastifyAdapter(), NEST_APP_OPTIONS);
-    configureApp(app);
+    await configureApp(app);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     log.fatal({ err: error }, 'cim-inbox failed to start');

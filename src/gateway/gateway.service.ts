@@ -4,6 +4,7 @@ import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { HostAllowlist } from '../common/host-allowlist';
 import { readWellKnownFields } from '../messages/message-fields';
+import { MessageEvents } from '../messages/message-events';
 import { MessageRepository } from '../messages/message.repository';
 import type { CustomImRequestDto } from './gateway.dto';
 import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
@@ -16,6 +17,7 @@ export class GatewayService {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly messages: MessageRepository,
+    private readonly events: MessageEvents,
   ) {
     this.callbackHosts = new HostAllowlist(config.callbackAllowedHosts);
   }
@@ -51,6 +53,7 @@ export class GatewayService {
     }
     if (outcome.kind === 'created') {
       this.logger.log({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
+      this.events.publishAccepted(outcome.row);
     }
     return { error_code: GatewayErrorCode.Ok, ext_message_id: outcome.id };
   }

@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { InboxCursor, encodeCursor } from './inbox-cursor';
 import type { MessageDisplay, MessagePriority } from './message-fields';
+import { MessageEvent, PlayerAction, StateColumn, planTransition } from './message-transitions';
+import type { MessageRow } from './message.view';
+
+const COLUMNS = `id, gateway_id, im_uid, ext_user_id, body, callback_url, extension, display, priority, category,
+  expires_at, created_at, delivered_at, opened_at, clicked_at, read_at, archived_at, failed_at`;
+
+/** Shown to the player: not archived, not failed, not expired. */
+const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
 
 export interface NewMessage {
   id: string;
@@ -17,8 +26,25 @@ export interface NewMessage {
   expiresAt: Date | null;
 }
 
+export interface InboxPage {
+  rows: MessageRow[];
+  nextCursor: string | null;
+}
+
+export interface InboxQuery {
+  limit: number;
+  cursor: InboxCursor | null;
+  unreadOnly: boolean;
+  category: string | null;
+}
+
+export interface ActionOutcome {
+  row: MessageRow;
+  events: MessageEvent[];
+}
+
 export type InsertOutcome =
-  | { kind: 'created'; id: string; createdAt: Date }
+  | { kind: 'created'; id: string; row: MessageRow }
   | { kind: 'replay'; id: string }
   | { kind: 'conflict'; id: string };
 
@@ -33,11 +59,11 @@ export class MessageRepository {
    */
   async insertOrFind(message: NewMessage): Promise<InsertOutcome> {
     const extension = message.extension === null ? null : JSON.stringify(message.extension);
-    const inserted: Array<{ id: string; created_at: Date }> = await this.dataSource.query(
+    const inserted: MessageRow[] = await this.dataSource.query(
       `INSERT INTO messages (id, gateway_id, im_uid, ext_user_id, body, callback_url, extension, display, priority, category, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
        ON CONFLICT (gateway_id, im_uid) DO NOTHING
-       RETURNING id, created_at`,
+       RETURNING ${COLUMNS}`,
       [
         message.id,
         message.gatewayId,
@@ -52,7 +78,7 @@ export class MessageRepository {
         message.expiresAt,
       ],
     );
-    if (inserted.length === 1) return { kind: 'created', id: inserted[0].id, createdAt: inserted[0].created_at };
+    if (inserted.length === 1) return { kind: 'created', id: inserted[0].id, row: inserted[0] };
 
     // jsonb equality ignores key order and whitespace, as SPEC §2 asks of a replay
     const existing: Array<{ id: string; same: boolean }> = await this.dataSource.query(
@@ -64,5 +90,166 @@ export class MessageRepository {
     );
     if (existing.length === 0) throw new Error('insert conflicted but no row was found');
     return existing[0].same ? { kind: 'replay', id: existing[0].id } : { kind: 'conflict', id: existing[0].id };
+  }
+
+  /**
+   * A player's undelivered, still visible messages, oldest first (the catch-up on connect), one
+   * page after `after` (keyset on created_at in microseconds, then id).
+   */
+  async findUndelivered(playerId: string, after: InboxCursor | null, limit: number): Promise<{ rows: MessageRow[]; last: InboxCursor | null }> {
+    const params: unknown[] = [playerId, limit];
+    let keyset = '';
+    if (after !== null) {
+      params.push(after.createdUs, after.id);
+      keyset = `AND (created_at, id) > (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::uuid)`;
+    }
+    const rows: Array<MessageRow & { created_us: string }> = await this.dataSource.query(
+      `SELECT ${COLUMNS}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us FROM messages
+        WHERE ext_user_id = $1 AND delivered_at IS NULL AND ${VISIBLE} ${keyset}
+        ORDER BY created_at, id
+        LIMIT $2`,
+      params,
+    );
+    const last = rows[rows.length - 1];
+    return {
+      rows: rows.map(({ created_us: _createdUs, ...row }) => row),
+      last: last === undefined ? null : { createdUs: last.created_us, id: last.id },
+    };
+  }
+
+  /** Visible messages by id, oldest first; ids of other players or hidden messages are left out. */
+  findVisibleByIds(ids: string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.dataSource.query(
+      `SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`,
+      [ids],
+    );
+  }
+
+  /** The player's own message, whatever its state; null for an unknown id or another player's. */
+  async findOwn(playerId: string, id: string): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = $1 AND ext_user_id = $2`, [id, playerId]);
+    return rows[0] ?? null;
+  }
+
+  /** Unread inbox messages: what the badge shows (popup-only messages never reach the inbox). */
+  async countUnread(playerId: string): Promise<number> {
+    const rows: Array<{ count: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS count FROM messages
+        WHERE ext_user_id = $1 AND read_at IS NULL AND display <> 'popup' AND ${VISIBLE}`,
+      [playerId],
+    );
+    return rows[0].count;
+  }
+
+  /** Unread counts of several players at once (players with none are absent from the map). */
+  async countUnreadMany(playerIds: string[]): Promise<Map<string, number>> {
+    if (playerIds.length === 0) return new Map();
+    const rows: Array<{ player: string; count: number }> = await this.dataSource.query(
+      `SELECT ext_user_id AS player, count(*)::int AS count FROM messages
+        WHERE ext_user_id = ANY($1::text[]) AND read_at IS NULL AND display <> 'popup' AND ${VISIBLE}
+        GROUP BY ext_user_id`,
+      [playerIds],
+    );
+    return new Map(rows.map((row) => [row.player, row.count]));
+  }
+
+  /** One page of the inbox, newest first, by keyset on (created_at, id). */
+  async listInbox(playerId: string, query: InboxQuery): Promise<InboxPage> {
+    const params: unknown[] = [playerId, query.limit + 1];
+    const where = [`ext_user_id = $1`, `display <> 'popup'`, VISIBLE];
+    if (query.unreadOnly) where.push('read_at IS NULL');
+    if (query.category !== null) {
+      params.push(query.category);
+      where.push(`category = $${params.length}`);
+    }
+    if (query.cursor !== null) {
+      params.push(query.cursor.createdUs, query.cursor.id);
+      where.push(`(created_at, id) < (timestamptz 'epoch' + $${params.length - 1}::bigint * interval '1 microsecond', $${params.length}::uuid)`);
+    }
+    const rows: Array<MessageRow & { created_us: string }> = await this.dataSource.query(
+      `SELECT ${COLUMNS}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us
+         FROM messages WHERE ${where.join(' AND ')}
+        ORDER BY created_at DESC, id DESC
+        LIMIT $2`,
+      params,
+    );
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > query.limit && last ? encodeCursor({ createdUs: last.created_us, id: last.id }) : null;
+    return { rows: page.map(({ created_us: _createdUs, ...row }) => row), nextCursor };
+  }
+
+  /**
+   * The first ack of a pushed message: sets delivered_at once and records the event, in one
+   * statement. Returns the row when this call delivered it, null when it already was (or is not
+   * the player's, or no longer visible).
+   */
+  async markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.dataSource.query(
+      `WITH delivered AS (
+         UPDATE messages SET delivered_at = now()
+          WHERE id = $1 AND ext_user_id = $2 AND delivered_at IS NULL AND failed_at IS NULL
+          RETURNING *
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'delivered', delivered_at FROM delivered
+       )
+       SELECT ${COLUMNS} FROM delivered`,
+      [id, playerId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Applies a player's action to one of their visible messages in one transaction: the row is
+   * locked, the implied timestamps set, and each change recorded as an event.
+   * Null when the message is unknown, another player's, or no longer visible.
+   */
+  applyAction(playerId: string, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const locked: MessageRow[] = await manager.query(
+        `SELECT ${COLUMNS} FROM messages WHERE id = $1 AND ext_user_id = $2 AND ${VISIBLE} FOR UPDATE`,
+        [id, playerId],
+      );
+      const current = locked[0];
+      if (current === undefined) return null;
+      const plan = planTransition(current, action);
+      if (plan.set.length === 0) return { row: current, events: [] };
+      const row = await this.setNow(manager, id, plan.set);
+      await this.recordEvents(manager, id, plan.events);
+      return { row, events: plan.events };
+    });
+  }
+
+  /** Marks every unread visible message of the player read; returns the ids it changed. */
+  markAllRead(playerId: string): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ id: string }> = await manager.query(
+        `WITH changed AS (
+           UPDATE messages SET read_at = now()
+            WHERE ext_user_id = $1 AND read_at IS NULL AND ${VISIBLE}
+            RETURNING id, read_at
+         )
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'read', read_at FROM changed
+         RETURNING message_id AS id`,
+        [playerId],
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
+  private async setNow(manager: EntityManager, id: string, columns: StateColumn[]): Promise<MessageRow> {
+    // column names come from planTransition's fixed list, never from input
+    const assignments = columns.map((column) => `${column} = now()`).join(', ');
+    // TypeORM answers an UPDATE with [rows, rowCount]
+    const [rows]: [MessageRow[], number] = await manager.query(`UPDATE messages SET ${assignments} WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+    return rows[0];
+  }
+
+  private async recordEvents(manager: EntityManager, id: string, events: MessageEvent[]): Promise<void> {
+    await manager.query(
+      `INSERT INTO message_events (message_id, event, at) SELECT $1, event, now() FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n`,
+      [id, events],
+    );
   }
 }

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+import { MessageEvents } from './message-events';
 import { MessageRepository } from './message.repository';
 
 @Module({
-  providers: [MessageRepository],
-  exports: [MessageRepository],
+  providers: [MessageRepository, MessageEvents],
+  exports: [MessageRepository, MessageEvents],
 })
 export class MessagesModule {}

@@ -54,6 +54,23 @@ export class AppProcess {
     }
   }
 
+  /** Resolves once GET <baseUrl>/health answers 200. */
+  async waitForHealthy(baseUrl: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    for (;;) {
+      if (exited) throw new Error(`app exited before becoming healthy:\n${this.stdout}\n${this.stderr}`);
+      try {
+        if ((await fetch(`${baseUrl}/health`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`app not healthy in ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }

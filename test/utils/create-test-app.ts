@@ -45,7 +45,7 @@ export async function createTestApp(
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(overrides.databaseUrl ?? database.url, overrides);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(), { ...NEST_APP_OPTIONS, logger: false });
-  configureApp(app);
+  await configureApp(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -1,4 +1,5 @@
 import { CreateMessages1763780000000 } from './1763780000000-CreateMessages';
+import { CreateMessageEvents1763790000000 } from './1763790000000-CreateMessageEvents';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
-export const migrations = [CreateMessages1763780000000];
+export const migrations = [CreateMessages1763780000000, CreateMessageEvents1763790000000];

@@ -1,0 +1,82 @@
+import { INestApplicationContext, Logger } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
+import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
+import { Pool } from 'pg';
+import { createClient } from 'redis';
+import { Server, ServerOptions } from 'socket.io';
+import type { AppConfig } from '../config/app.config';
+
+type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
+
+/**
+ * socket.io on the HTTP port, fanned out across instances: through PostgreSQL LISTEN/NOTIFY by
+ * default (no extra infrastructure), or Redis pub/sub when REDIS_URL is set.
+ */
+export class InboxIoAdapter extends IoAdapter {
+  private readonly logger = new Logger(InboxIoAdapter.name);
+  private adapterConstructor?: AdapterConstructor;
+  private release: Array<() => Promise<unknown>> = [];
+  private readonly servers: Server[] = [];
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly config: AppConfig,
+  ) {
+    super(app);
+  }
+
+  async connect(): Promise<void> {
+    if (this.config.redisUrl !== undefined) {
+      const publisher = createClient({ url: this.config.redisUrl });
+      const subscriber = publisher.duplicate();
+      for (const client of [publisher, subscriber]) client.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'redis error'));
+      await Promise.all([publisher.connect(), subscriber.connect()]);
+      this.adapterConstructor = createRedisAdapter(publisher, subscriber, { key: 'cim-inbox' }) as unknown as AdapterConstructor;
+      this.release.push(() => publisher.quit(), () => subscriber.quit());
+      this.logger.log('socket.io fan-out through Redis');
+    } else {
+      const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'cim-inbox-fanout' });
+      const onError = (error: Error): void => this.logger.warn({ err: error.message }, 'fan-out connection error');
+      pool.on('error', onError);
+      // the adapter's LISTEN client is checked out for good, so the pool no longer guards it; an
+      // unhandled 'error' would end the process when the database restarts (the adapter reconnects on 'end')
+      pool.on('connect', (client) => client.on('error', onError));
+      this.adapterConstructor = createPostgresAdapter(pool, {
+        channelPrefix: 'cim_inbox',
+        tableName: 'socket_io_attachments',
+        errorHandler: onError,
+      });
+      this.release.push(() => pool.end());
+      this.logger.log('socket.io fan-out through PostgreSQL');
+    }
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server: Server = super.createIOServer(port, {
+      ...options,
+      // bearer tokens in the auth payload, no cookies: any origin may connect
+      cors: { origin: true, credentials: false },
+      perMessageDeflate: false,
+      serveClient: false,
+    });
+    if (this.adapterConstructor !== undefined) server.adapter(this.adapterConstructor);
+    this.servers.push(server);
+    return server;
+  }
+
+  /**
+   * On shutdown: drop every client's transport (not a server-side disconnect, so clients
+   * reconnect, to another instance behind the load balancer), close the adapters (which hand
+   * their LISTEN connection back), then the fan-out connections. The HTTP server is Nest's to close.
+   */
+  override async dispose(): Promise<void> {
+    for (const server of this.servers.splice(0)) {
+      server.engine.close();
+      for (const namespace of server._nsps.values()) void namespace.adapter.close();
+    }
+    await super.dispose();
+    const release = this.release.splice(0);
+    await Promise.race([Promise.allSettled(release.map((close) => close())), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+  }
+}

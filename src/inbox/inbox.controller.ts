@@ -1,0 +1,79 @@
+import { Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { decodeCursor } from '../messages/inbox-cursor';
+import type { MessageView } from '../messages/message.view';
+import { RequestValidationError } from '../common/request-validation.error';
+import { InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
+import { InboxList, InboxService } from './inbox.service';
+import { CurrentPlayer, PlayerAuthGuard } from './player-auth.guard';
+import type { Player } from './player-auth.service';
+
+const MessageId = (): ParameterDecorator =>
+  Param('id', new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError([{ field: 'id', message: 'id must be a message id (uuid)', tooLarge: false }]) }));
+
+@ApiTags('inbox')
+@ApiBearerAuth('player')
+@ApiUnauthorizedResponse({ description: 'missing, invalid or expired player token' })
+@UseGuards(PlayerAuthGuard)
+@Controller('inbox')
+export class InboxController {
+  constructor(private readonly inbox: InboxService) {}
+
+  @Get('messages')
+  @ApiOperation({ summary: "The player's inbox, newest first (archived and popup-only messages excluded)" })
+  @ApiOkResponse({ type: InboxListDto })
+  list(@CurrentPlayer() player: Player, @Query() query: InboxListQueryDto): Promise<InboxList> {
+    const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && cursor === null) {
+      throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not valid', tooLarge: false }]);
+    }
+    return this.inbox.list(player.id, { limit: query.limit ?? 20, cursor, unreadOnly: query.unread === true, category: query.category ?? null });
+  }
+
+  @Get('unread-count')
+  @ApiOkResponse({ type: UnreadCountDto })
+  async unreadCount(@CurrentPlayer() player: Player): Promise<UnreadCountDto> {
+    return { count: await this.inbox.unreadCount(player.id) };
+  }
+
+  @Post('messages/:id/opened')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Marks the message opened (and read)' })
+  @ApiOkResponse({ type: MessageViewDto })
+  @ApiNotFoundResponse({ description: 'not a message of this player' })
+  opened(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<MessageView> {
+    return this.found(this.inbox.act(player.id, id, 'open'));
+  }
+
+  @Post('messages/:id/clicked')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Marks the message clicked (and, if not yet, opened and read)' })
+  @ApiOkResponse({ type: MessageViewDto })
+  @ApiNotFoundResponse({ description: 'not a message of this player' })
+  clicked(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<MessageView> {
+    return this.found(this.inbox.act(player.id, id, 'click'));
+  }
+
+  @Post('read-all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Marks every message read; sends no status callbacks' })
+  @ApiOkResponse({ type: ReadAllDto })
+  async readAll(@CurrentPlayer() player: Player): Promise<ReadAllDto> {
+    return { read: await this.inbox.readAll(player.id) };
+  }
+
+  @Delete('messages/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Archives the message (it leaves the inbox)' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'not a message of this player' })
+  async archive(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<void> {
+    await this.found(this.inbox.act(player.id, id, 'archive'));
+  }
+
+  private async found(pending: Promise<MessageView | null>): Promise<MessageView> {
+    const view = await pending;
+    if (view === null) throw new NotFoundException('message not found');
+    return view;
+  }
+}

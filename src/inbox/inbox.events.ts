@@ -1,0 +1,36 @@
+import type { MessageView } from '../messages/message.view';
+import type { Player } from './player-auth.service';
+
+export const INBOX_NAMESPACE = '/inbox';
+
+export type ActionReply = { ok: true } | { ok: false; error: string };
+
+export interface ServerToClientEvents {
+  /** a message to show; the client's ack marks it delivered */
+  message: (view: MessageView, ack: () => void) => void;
+  unread: (payload: { count: number }) => void;
+  /** a message changed state elsewhere (another tab, the REST API, expiry) */
+  update: (view: MessageView) => void;
+}
+
+export interface ClientToServerEvents {
+  opened: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  clicked: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  archive: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+}
+
+/** Between app instances, through the socket.io adapter (PostgreSQL NOTIFY or Redis pub/sub). */
+export interface InterServerEvents {
+  accepted: (items: AcceptedItem[]) => void;
+}
+
+export interface AcceptedItem {
+  id: string;
+  player: string;
+}
+
+export interface SocketData {
+  player: Player;
+}
+
+export const playerRoom = (playerId: string): string => `player:${playerId}`;

@@ -1,0 +1,194 @@
+import { Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  OnGatewayConnection,
+  OnGatewayDisconnect,
+  OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { Subscription } from 'rxjs';
+import { MessageEvents } from '../messages/message-events';
+import { MessageRepository } from '../messages/message.repository';
+import type { MessageRow } from '../messages/message.view';
+import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
+import { InboxNamespace, InboxPublisher } from './inbox.publisher';
+import { InboxService } from './inbox.service';
+import { PlayerAuthService } from './player-auth.service';
+import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CATCH_UP_PAGE = 500;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The player's live connection (SPEC §3): authenticated in the namespace middleware, joined to
+ * its player's room, caught up on connect, then fed live messages — from this instance's gateway
+ * directly, from other instances through the adapter.
+ */
+@WebSocketGateway({ namespace: INBOX_NAMESPACE })
+export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+  private readonly logger = new Logger(InboxGateway.name);
+  private readonly sessions = new PlayerSessions();
+  private readonly sessionOf = new WeakMap<InboxSocket, { session: PlayerSession; expiry: NodeJS.Timeout }>();
+  // a flood of events from one socket is refused (the socket is kept)
+  private readonly limiter = new RateLimiterMemory({ points: 20, duration: 1 });
+  private acceptedBatch: MessageRow[] = [];
+  private subscription?: Subscription;
+
+  constructor(
+    private readonly auth: PlayerAuthService,
+    private readonly inbox: InboxService,
+    private readonly messages: MessageRepository,
+    private readonly publisher: InboxPublisher,
+    private readonly events: MessageEvents,
+  ) {}
+
+  afterInit(namespace: InboxNamespace): void {
+    this.publisher.attach(namespace);
+    namespace.use((socket, next) => {
+      const token: unknown = socket.handshake.auth?.token;
+      this.auth.verify(token).then(
+        (player) => {
+          socket.data.player = player;
+          next();
+        },
+        () => next(new Error('unauthorized')),
+      );
+    });
+    namespace.on('accepted', (items: AcceptedItem[]) => void this.onRemoteAccepted(items));
+    this.subscription = this.events.accepted.subscribe((row) => this.onLocalAccepted(row));
+  }
+
+  onModuleDestroy(): void {
+    this.subscription?.unsubscribe();
+  }
+
+  get connectedSockets(): number {
+    return this.sessions.size;
+  }
+
+  async handleConnection(socket: InboxSocket): Promise<void> {
+    const player = socket.data.player;
+    const session = new PlayerSession(socket, (messageId) => void this.onAck(player.id, messageId));
+    // registered before the catch-up query: a message committed meanwhile is caught up or pushed live
+    this.sessions.add(session);
+    const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(player.expiresAt - Date.now(), 0), MAX_TIMER_MS));
+    this.sessionOf.set(socket, { session, expiry });
+    await socket.join(playerRoom(player.id));
+    try {
+      await this.catchUp(session);
+      socket.emit('unread', { count: await this.inbox.unreadCount(player.id) });
+    } catch (error) {
+      this.logger.warn({ player: player.id, err: (error as Error).message }, 'catch-up failed; asking the client to reconnect');
+      socket.disconnect(true);
+    }
+  }
+
+  handleDisconnect(socket: InboxSocket): void {
+    const entry = this.sessionOf.get(socket);
+    if (entry === undefined) return;
+    clearTimeout(entry.expiry);
+    this.sessions.remove(entry.session);
+    this.sessionOf.delete(socket);
+  }
+
+  @SubscribeMessage('opened')
+  opened(@ConnectedSocket() socket: InboxSocket, @MessageBody() payload: unknown): Promise<ActionReply> {
+    return this.act(socket, payload, 'open');
+  }
+
+  @SubscribeMessage('clicked')
+  clicked(@ConnectedSocket() socket: InboxSocket, @MessageBody() payload: unknown): Promise<ActionReply> {
+    return this.act(socket, payload, 'click');
+  }
+
+  @SubscribeMessage('archive')
+  archive(@ConnectedSocket() socket: InboxSocket, @MessageBody() payload: unknown): Promise<ActionReply> {
+    return this.act(socket, payload, 'archive');
+  }
+
+  private async act(socket: InboxSocket, payload: unknown, action: 'open' | 'click' | 'archive'): Promise<ActionReply> {
+    try {
+      await this.limiter.consume(socket.id);
+    } catch {
+      return { ok: false, error: 'rate limited' };
+    }
+    const id = typeof payload === 'object' && payload !== null ? (payload as { id?: unknown }).id : undefined;
+    if (typeof id !== 'string' || !UUID.test(id)) return { ok: false, error: 'id must be a message id (uuid)' };
+    try {
+      const view = await this.inbox.act(socket.data.player.id, id.toLowerCase(), action);
+      return view === null ? { ok: false, error: 'message not found' } : { ok: true };
+    } catch (error) {
+      this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);
+      return { ok: false, error: 'temporarily unavailable' };
+    }
+  }
+
+  private async catchUp(session: PlayerSession): Promise<void> {
+    let after = null;
+    for (;;) {
+      const page = await this.messages.findUndelivered(session.playerId, after, CATCH_UP_PAGE);
+      for (const row of page.rows) session.emit(this.inbox.toView(row));
+      if (page.rows.length < CATCH_UP_PAGE) break;
+      after = page.last;
+    }
+    session.finishCatchUp();
+  }
+
+  private async onAck(playerId: string, messageId: string): Promise<void> {
+    try {
+      await this.inbox.markDelivered(playerId, messageId);
+    } catch (error) {
+      // not delivered now; it is sent again on the next connect
+      this.logger.warn({ messageId, err: (error as Error).message }, 'delivery ack not recorded');
+    }
+  }
+
+  /** Accepted here: tell the other instances once per tick, and push to our own sockets. */
+  private onLocalAccepted(row: MessageRow): void {
+    this.acceptedBatch.push(row);
+    if (this.acceptedBatch.length > 1) return;
+    setImmediate(() => {
+      const rows = this.acceptedBatch;
+      this.acceptedBatch = [];
+      this.publisher.announceAccepted(rows.map((accepted) => ({ id: accepted.id, player: accepted.ext_user_id })));
+      void this.pushLive(rows);
+    });
+  }
+
+  /** Accepted by another instance: only messages of players connected here cost a read. */
+  private async onRemoteAccepted(items: AcceptedItem[]): Promise<void> {
+    const wanted = items.filter((item) => this.sessions.has(item.player)).map((item) => item.id);
+    if (wanted.length === 0) return;
+    try {
+      await this.pushLive(await this.messages.findVisibleByIds(wanted));
+    } catch (error) {
+      // the players get these on their next connect
+      this.logger.warn({ count: wanted.length, err: (error as Error).message }, 'live push from another instance failed');
+    }
+  }
+
+  private async pushLive(rows: MessageRow[]): Promise<void> {
+    const now = Date.now();
+    const inboxChanged = new Set<string>();
+    for (const row of rows) {
+      const sessions = this.sessions.of(row.ext_user_id);
+      if (sessions === undefined || (row.expires_at !== null && row.expires_at.getTime() <= now)) continue;
+      const view = this.inbox.toView(row);
+      for (const session of sessions) session.push(view);
+      if (row.display !== 'popup') inboxChanged.add(row.ext_user_id);
+    }
+    if (inboxChanged.size === 0) return;
+    try {
+      const counts = await this.messages.countUnreadMany([...inboxChanged]);
+      for (const playerId of inboxChanged) {
+        for (const session of this.sessions.of(playerId) ?? []) session.socket.emit('unread', { count: counts.get(playerId) ?? 0 });
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'unread counts not sent');
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { MessagesModule } from '../messages/messages.module';
+import { InboxController } from './inbox.controller';
+import { InboxGateway } from './inbox.gateway';
+import { InboxPublisher } from './inbox.publisher';
+import { InboxService } from './inbox.service';
+import { PlayerAuthGuard } from './player-auth.guard';
+import { PlayerAuthService } from './player-auth.service';
+
+@Module({
+  imports: [MessagesModule],
+  controllers: [InboxController],
+  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard],
+  exports: [InboxService, PlayerAuthService],
+})
+export class InboxModule {}

@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import type { Namespace } from 'socket.io';
+import type { MessageView } from '../messages/message.view';
+import { AcceptedItem, ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData, playerRoom } from './inbox.events';
+
+export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+/** Cluster-wide emits to a player's sockets, wherever they are connected. */
+@Injectable()
+export class InboxPublisher {
+  private namespace?: InboxNamespace;
+
+  attach(namespace: InboxNamespace): void {
+    this.namespace = namespace;
+  }
+
+  update(playerId: string, view: MessageView): void {
+    this.namespace?.to(playerRoom(playerId)).emit('update', view);
+  }
+
+  unread(playerId: string, count: number): void {
+    this.namespace?.to(playerRoom(playerId)).emit('unread', { count });
+  }
+
+  /** Tells the other instances which messages were accepted here (they push to their own sockets). */
+  announceAccepted(items: AcceptedItem[]): void {
+    this.namespace?.serverSideEmit('accepted', items);
+  }
+}

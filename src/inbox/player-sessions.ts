@@ -1,0 +1,85 @@
+import type { Socket } from 'socket.io';
+import type { MessageView } from '../messages/message.view';
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './inbox.events';
+
+export type InboxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+
+// enough to cover any catch-up/live overlap; old ids are forgotten first
+const MAX_REMEMBERED = 10_000;
+
+/**
+ * One socket's delivery state. A message is emitted at most once per session. Live messages
+ * that arrive while the catch-up is still running wait, so the player sees oldest first and the
+ * two streams can overlap without a duplicate.
+ */
+export class PlayerSession {
+  private readonly sent = new Set<string>();
+  private catchingUp = true;
+  private waiting: MessageView[] = [];
+
+  constructor(
+    readonly socket: InboxSocket,
+    private readonly onAck: (messageId: string) => void,
+  ) {}
+
+  get playerId(): string {
+    return this.socket.data.player.id;
+  }
+
+  /** A live message: emitted now, or after the catch-up if that is still running. */
+  push(view: MessageView): void {
+    if (this.catchingUp) this.waiting.push(view);
+    else this.emit(view);
+  }
+
+  /** A catch-up message, in order. */
+  emit(view: MessageView): void {
+    if (this.sent.has(view.id) || this.socket.disconnected) return;
+    this.sent.add(view.id);
+    if (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.values().next().value!);
+    this.socket.emit('message', view, () => this.onAck(view.id));
+  }
+
+  finishCatchUp(): void {
+    this.catchingUp = false;
+    const waiting = this.waiting.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    this.waiting = [];
+    for (const view of waiting) this.emit(view);
+  }
+}
+
+/** The sessions connected to this instance, by player. */
+export class PlayerSessions {
+  private readonly byPlayer = new Map<string, Set<PlayerSession>>();
+
+  add(session: PlayerSession): void {
+    const sessions = this.byPlayer.get(session.playerId) ?? new Set<PlayerSession>();
+    sessions.add(session);
+    this.byPlayer.set(session.playerId, sessions);
+  }
+
+  remove(session: PlayerSession): void {
+    const sessions = this.byPlayer.get(session.playerId);
+    if (sessions === undefined) return;
+    sessions.delete(session);
+    if (sessions.size === 0) this.byPlayer.delete(session.playerId);
+  }
+
+  of(playerId: string): ReadonlySet<PlayerSession> | undefined {
+    return this.byPlayer.get(playerId);
+  }
+
+  has(playerId: string): boolean {
+    return this.byPlayer.has(playerId);
+  }
+
+  get size(): number {
+    let total = 0;
+    for (const sessions of this.byPlayer.values()) total += sessions.size;
+    return total;
+  }
+
+  all(): PlayerSession[] {
+    return [...this.byPlayer.values()].flatMap((sessions) => [...sessions]);
+  }
+}

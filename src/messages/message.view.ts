@@ -1,0 +1,62 @@
+import type { MessageDisplay, MessagePriority } from './message-fields';
+
+/** A messages row as the repository selects it (snake_case, timestamps as Date). */
+export interface MessageRow {
+  id: string;
+  gateway_id: string;
+  im_uid: string;
+  ext_user_id: string;
+  body: string;
+  callback_url: string;
+  extension: Record<string, unknown> | null;
+  display: MessageDisplay;
+  priority: MessagePriority;
+  category: string | null;
+  expires_at: Date | null;
+  created_at: Date;
+  delivered_at: Date | null;
+  opened_at: Date | null;
+  clicked_at: Date | null;
+  read_at: Date | null;
+  archived_at: Date | null;
+  failed_at: Date | null;
+}
+
+/** What players' clients get (SPEC §3). `id` is the ext_message_id Smartico knows. */
+export interface MessageView {
+  id: string;
+  im_uid: string;
+  body: string;
+  extension: Record<string, unknown> | null;
+  display: MessageDisplay;
+  priority: MessagePriority;
+  category: string | null;
+  cta_link: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  opened_at: string | null;
+  clicked_at: string | null;
+  read_at: string | null;
+  expires_at: string | null;
+}
+
+const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
+
+export function toMessageView(row: MessageRow, ctaLink: string | null): MessageView {
+  return {
+    id: row.id,
+    im_uid: row.im_uid,
+    body: row.body,
+    extension: row.extension,
+    display: row.display,
+    priority: row.priority,
+    category: row.category,
+    cta_link: ctaLink,
+    created_at: row.created_at.toISOString(),
+    delivered_at: iso(row.delivered_at),
+    opened_at: iso(row.opened_at),
+    clicked_at: iso(row.clicked_at),
+    read_at: iso(row.read_at),
+    expires_at: iso(row.expires_at),
+  };
+}
