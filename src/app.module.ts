@@ -7,6 +7,7 @@ import { DevModule } from './dev/dev.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { InboxModule } from './inbox/inbox.module';
+import { TrackingModule } from './tracking/tracking.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +21,7 @@ export class AppModule {
         HealthModule,
         GatewayModule,
         InboxModule,
+        TrackingModule,
         ...(config.devMode ? [DevModule] : []),
       ],
     };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, GatewayConfig, LogLevel, parseGateways, validateEnv } from './env.validation';
@@ -13,6 +13,17 @@ export interface PlayerAuthConfig {
 }
 
 /** The validated configuration every module reads; `databaseUrl` is known once the database is up. */
+export interface CallbackConfig {
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  retryWindowMs: number;
+  concurrency: number;
+  pollMs: number;
+  /** how long a claimed callback stays invisible to other senders; a crashed sender's work returns after it */
+  leaseMs: number;
+}
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -26,6 +37,12 @@ export interface AppConfig {
   redisUrl?: string;
   logLevel: LogLevel;
   dbPoolSize: number;
+  /** where players' browsers reach us; prefixes click-tracking links (relative when unset) */
+  publicUrl?: string;
+  /** HMAC key of click-tracking links */
+  linkSecret: string;
+  callbacks: CallbackConfig;
+  expirySweepMs: number;
 }
 
 export type EnvConfig = Omit<AppConfig, 'databaseUrl'> & { databaseUrl?: string };
@@ -43,6 +60,9 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   }
   if (raw.PLAYER_JWT_SECRET !== undefined && raw.PLAYER_JWKS_URL !== undefined) {
     throw new ConfigError('PLAYER_JWT_SECRET and PLAYER_JWKS_URL are both set: choose one way to verify player tokens');
+  }
+  if (raw.CALLBACK_LEASE_MS <= 2 * raw.CALLBACK_TIMEOUT_MS) {
+    throw new ConfigError('CALLBACK_LEASE_MS is invalid: must be more than twice CALLBACK_TIMEOUT_MS');
   }
   if (raw.PLAYER_JWT_SECRET !== undefined && Buffer.byteLength(raw.PLAYER_JWT_SECRET) < 32) {
     throw new ConfigError('PLAYER_JWT_SECRET is invalid: must be at least 32 bytes for HS256');
@@ -70,7 +90,28 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     dbPoolSize: raw.DB_POOL_SIZE,
+    publicUrl: raw.PUBLIC_URL?.replace(/\/+$/, ''),
+    linkSecret: raw.CIM_LINK_SECRET ?? deriveLinkSecret(gateways),
+    callbacks: {
+      timeoutMs: raw.CALLBACK_TIMEOUT_MS,
+      retryBaseMs: raw.CALLBACK_RETRY_BASE_MS,
+      retryMaxMs: raw.CALLBACK_RETRY_MAX_MS,
+      retryWindowMs: raw.CALLBACK_RETRY_WINDOW_MS,
+      concurrency: raw.CALLBACK_CONCURRENCY,
+      pollMs: raw.CALLBACK_POLL_MS,
+      leaseMs: raw.CALLBACK_LEASE_MS,
+    },
+    expirySweepMs: raw.EXPIRY_SWEEP_MS,
   };
+}
+
+/**
+ * Without CIM_LINK_SECRET, link tokens are keyed by the gateway secrets every instance already
+ * shares (so links stay valid across instances and restarts; rotating a secret retires old links).
+ */
+export function deriveLinkSecret(gateways: GatewayConfig[]): string {
+  const material = gateways.map((gateway) => `${gateway.id}\u0000${gateway.authorization}`).sort().join('\u0001');
+  return createHmac('sha256', 'cim-inbox click links').update(material).digest('base64url');
 }
 
 interface DevSecrets {
@@ -99,9 +140,11 @@ export function withDevDefaults(config: EnvConfig): EnvConfig {
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
   const hasPlayerAuth = config.player.jwtSecret !== undefined || config.player.jwksUrl !== undefined;
+  const gateways = [{ id: 'default', authorization: secrets.authorization, apiKey: secrets.apiKey }];
   return {
     ...config,
-    gateways: [{ id: 'default', authorization: secrets.authorization, apiKey: secrets.apiKey }],
+    gateways,
+    linkSecret: config.linkSecret === deriveLinkSecret([]) ? deriveLinkSecret(gateways) : config.linkSecret,
     player: hasPlayerAuth ? config.player : { ...config.player, jwtSecret: secrets.playerJwtSecret },
   };
 }

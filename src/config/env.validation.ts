@@ -74,6 +74,16 @@ export const envSchema = z.object({
       .optional(),
   ),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  PUBLIC_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CIM_LINK_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  CALLBACK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1_000),
+  CALLBACK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(600_000),
+  CALLBACK_RETRY_WINDOW_MS: z.coerce.number().int().min(100).default(86_400_000),
+  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  CALLBACK_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
+  CALLBACK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),
+  EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 });
 

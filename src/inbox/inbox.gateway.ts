@@ -60,6 +60,11 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     });
     namespace.on('accepted', (items: AcceptedItem[]) => void this.onRemoteAccepted(items));
     this.subscription = this.events.accepted.subscribe((row) => this.onLocalAccepted(row));
+    this.subscription.add(
+      this.events.changed.subscribe(({ row, events }) => {
+        this.inbox.syncSockets(row, events).catch((error: Error) => this.logger.warn({ messageId: row.id, err: error.message }, 'socket sync failed'));
+      }),
+    );
   }
 
   onModuleDestroy(): void {

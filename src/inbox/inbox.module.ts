@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MessagesModule } from '../messages/messages.module';
+import { TrackingModule } from '../tracking/tracking.module';
 import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
 import { InboxPublisher } from './inbox.publisher';
@@ -8,7 +9,7 @@ import { PlayerAuthGuard } from './player-auth.guard';
 import { PlayerAuthService } from './player-auth.service';
 
 @Module({
-  imports: [MessagesModule],
+  imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
   providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard],
   exports: [InboxService, PlayerAuthService],

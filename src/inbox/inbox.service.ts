@@ -3,7 +3,9 @@ import type { InboxCursor } from '../messages/inbox-cursor';
 import type { MessageRow, MessageView } from '../messages/message.view';
 import { toMessageView } from '../messages/message.view';
 import { MessageRepository } from '../messages/message.repository';
-import type { PlayerAction } from '../messages/message-transitions';
+import { MessageEvents } from '../messages/message-events';
+import type { MessageEvent, PlayerAction } from '../messages/message-transitions';
+import { ClickLinks } from '../tracking/click-links';
 import { InboxPublisher } from './inbox.publisher';
 
 export interface InboxListQuery {
@@ -24,10 +26,12 @@ export class InboxService {
   constructor(
     private readonly messages: MessageRepository,
     private readonly publisher: InboxPublisher,
+    private readonly events: MessageEvents,
+    private readonly links: ClickLinks,
   ) {}
 
   toView(row: MessageRow): MessageView {
-    return toMessageView(row, null);
+    return toMessageView(row, this.links.ctaLink(row));
   }
 
   async list(playerId: string, query: InboxListQuery): Promise<InboxList> {
@@ -43,14 +47,16 @@ export class InboxService {
   async act(playerId: string, messageId: string, action: Exclude<PlayerAction, 'deliver' | 'read'>): Promise<MessageView | null> {
     const outcome = await this.messages.applyAction(playerId, messageId, action);
     if (outcome === null) return null;
-    const view = this.toView(outcome.row);
-    if (outcome.events.length > 0) {
-      this.publisher.update(playerId, view);
-      if (outcome.events.includes('read') || outcome.events.includes('archived')) {
-        this.publisher.unread(playerId, await this.messages.countUnread(playerId));
-      }
+    this.events.publishChanged(outcome.row, outcome.events);
+    return this.toView(outcome.row);
+  }
+
+  /** Tells the player's sockets (on every instance) about a change made anywhere. */
+  async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
+    if (events.some((event) => event !== 'delivered')) this.publisher.update(row.ext_user_id, this.toView(row));
+    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed')) {
+      this.publisher.unread(row.ext_user_id, await this.messages.countUnread(row.ext_user_id));
     }
-    return view;
   }
 
   /** Marks everything read. Sends no callbacks: the player did not view these messages. */
@@ -65,6 +71,8 @@ export class InboxService {
 
   /** The client's ack of a pushed message; true when this ack is the one that delivered it. */
   async markDelivered(playerId: string, messageId: string): Promise<boolean> {
-    return (await this.messages.markDelivered(playerId, messageId)) !== null;
+    const row = await this.messages.markDelivered(playerId, messageId);
+    if (row !== null) this.events.publishChanged(row, ['delivered']);
+    return row !== null;
   }
 }

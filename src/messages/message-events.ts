@@ -1,26 +1,47 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
+import type { MessageEvent } from './message-transitions';
 import type { MessageRow } from './message.view';
+
+export interface MessageChanged {
+  row: MessageRow;
+  events: MessageEvent[];
+}
 
 /**
  * In-process notifications between modules, always after the change is committed: the gateway
- * announces accepted messages without knowing who pushes them.
+ * announces accepted messages without knowing who pushes them; whoever changes a message's state
+ * (a player, a tracked link, the expiry sweep) says so once, and the inbox and the callback
+ * dispatcher react.
  */
 @Injectable()
 export class MessageEvents {
   private readonly logger = new Logger(MessageEvents.name);
   private readonly accepted$ = new Subject<MessageRow>();
+  private readonly changed$ = new Subject<MessageChanged>();
 
   get accepted(): Observable<MessageRow> {
     return this.accepted$.asObservable();
   }
 
+  get changed(): Observable<MessageChanged> {
+    return this.changed$.asObservable();
+  }
+
   publishAccepted(row: MessageRow): void {
+    this.publish(() => this.accepted$.next(row), row.id);
+  }
+
+  publishChanged(row: MessageRow, events: MessageEvent[]): void {
+    if (events.length > 0) this.publish(() => this.changed$.next({ row, events }), row.id);
+  }
+
+  private publish(emit: () => void, messageId: string): void {
     try {
-      this.accepted$.next(row);
+      emit();
     } catch (error) {
-      // a failing listener must not turn an accepted message into an error reply
-      this.logger.error({ messageId: row.id, err: error }, 'accepted-message listener failed');
+      // a failing listener must not fail the change that was already committed
+      this.logger.error({ messageId, err: (error as Error).message }, 'message event listener failed');
     }
   }
 }

@@ -6,6 +6,14 @@ import type { MessageDisplay, MessagePriority } from './message-fields';
 import { MessageEvent, PlayerAction, StateColumn, planTransition } from './message-transitions';
 import type { MessageRow } from './message.view';
 
+/** The outbox rule: which events become status callbacks to Smartico, and their funnel order. */
+const ENQUEUE_CALLBACKS = (eventsSql: string): string => `
+  INSERT INTO callbacks (message_id, status, funnel_rank)
+  SELECT message_id, event, CASE event WHEN 'opened' THEN 2 WHEN 'clicked' THEN 3 ELSE 1 END
+    FROM (${eventsSql}) AS e(message_id, event)
+   WHERE event IN ('delivered', 'opened', 'clicked', 'failed')
+  ON CONFLICT (message_id, status) DO NOTHING`;
+
 const COLUMNS = `id, gateway_id, im_uid, ext_user_id, body, callback_url, extension, display, priority, category,
   expires_at, created_at, delivered_at, opened_at, clicked_at, read_at, archived_at, failed_at`;
 
@@ -181,8 +189,8 @@ export class MessageRepository {
   }
 
   /**
-   * The first ack of a pushed message: sets delivered_at once and records the event, in one
-   * statement. Returns the row when this call delivered it, null when it already was (or is not
+   * The first ack of a pushed message: sets delivered_at once, records the event and enqueues
+   * the `delivered` callback, in one statement. Returns the row when this call delivered it, null when it already was (or is not
    * the player's, or no longer visible).
    */
   async markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
@@ -193,6 +201,8 @@ export class MessageRepository {
           RETURNING *
        ), recorded AS (
          INSERT INTO message_events (message_id, event, at) SELECT id, 'delivered', delivered_at FROM delivered
+       ), enqueued AS (
+         ${ENQUEUE_CALLBACKS(`SELECT id, 'delivered' FROM delivered`)}
        )
        SELECT ${COLUMNS} FROM delivered`,
       [id, playerId],
@@ -202,15 +212,25 @@ export class MessageRepository {
 
   /**
    * Applies a player's action to one of their visible messages in one transaction: the row is
-   * locked, the implied timestamps set, and each change recorded as an event.
-   * Null when the message is unknown, another player's, or no longer visible.
+   * locked, the implied timestamps set, each change recorded as an event and the matching status
+   * callbacks enqueued. Null when the message is unknown, another player's, or no longer visible.
    */
   applyAction(playerId: string, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND ${VISIBLE}`, [id, playerId], action);
+  }
+
+  /**
+   * The same for a tracked link: the signed token names the message, so neither player nor
+   * visibility restricts it (a click on an archived message's link still counts).
+   */
+  applyActionToMessage(id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.applyActionWhere('id = $1', [id], action);
+  }
+
+  private applyActionWhere(where: string, params: unknown[], action: PlayerAction): Promise<ActionOutcome | null> {
+    const id = params[0] as string;
     return this.dataSource.transaction(async (manager) => {
-      const locked: MessageRow[] = await manager.query(
-        `SELECT ${COLUMNS} FROM messages WHERE id = $1 AND ext_user_id = $2 AND ${VISIBLE} FOR UPDATE`,
-        [id, playerId],
-      );
+      const locked: MessageRow[] = await manager.query(`SELECT ${COLUMNS} FROM messages WHERE ${where} FOR UPDATE`, params);
       const current = locked[0];
       if (current === undefined) return null;
       const plan = planTransition(current, action);
@@ -248,8 +268,36 @@ export class MessageRepository {
 
   private async recordEvents(manager: EntityManager, id: string, events: MessageEvent[]): Promise<void> {
     await manager.query(
-      `INSERT INTO message_events (message_id, event, at) SELECT $1, event, now() FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n`,
+      `WITH recorded AS (
+         INSERT INTO message_events (message_id, event, at)
+         SELECT $1, event, now() FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n
+       )
+       ${ENQUEUE_CALLBACKS(`SELECT $1::uuid, event FROM unnest($2::text[]) AS u(event)`)}`,
       [id, events],
+    );
+  }
+
+  /**
+   * Expiry sweep: messages that expired before any client acked them are failed, with the event
+   * and the `failed` callback, in one statement; several instances may sweep at once.
+   */
+  async failExpiredUndelivered(limit: number): Promise<MessageRow[]> {
+    return this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM messages
+          WHERE expires_at <= now() AND delivered_at IS NULL AND failed_at IS NULL
+          ORDER BY expires_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       ), failed AS (
+         UPDATE messages m SET failed_at = now() FROM due WHERE m.id = due.id RETURNING m.*
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'failed', failed_at FROM failed
+       ), enqueued AS (
+         ${ENQUEUE_CALLBACKS(`SELECT id, 'failed' FROM failed`)}
+       )
+       SELECT ${COLUMNS} FROM failed`,
+      [limit],
     );
   }
 }

@@ -24,6 +24,9 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     supportApiKeys: [SUPPORT_KEY],
     logLevel: 'silent',
     dbPoolSize: 10,
+    linkSecret: 'test-link-secret-0123456789abcdef0123456789',
+    callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 400, retryWindowMs: 60_000, concurrency: 16, pollMs: 50, leaseMs: 3_000 },
+    expirySweepMs: 200,
     ...overrides,
   };
 }

@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Subscription } from 'rxjs';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import type { GatewayConfig } from '../config/env.validation';
+import { MessageEvents } from '../messages/message-events';
+import { nextAttemptDelayMs, isWindowExhausted } from './backoff';
+import { CallbackClient } from './callback.client';
+import { buildCallbackUrl, isCallbackStatus } from './callback-url';
+import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repository';
+
+const BATCH = 50;
+
+/**
+ * Sends the outbox to Smartico: claims due callbacks, sends them with bounded concurrency,
+ * records each attempt, and retries with backoff until the window closes. Wakes on local state
+ * changes and polls for the rest (other instances' work, retries, leases of crashed senders).
+ */
+@Injectable()
+export class CallbackDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(CallbackDispatcher.name);
+  private readonly gateways: Map<string, GatewayConfig>;
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly wakeUp = new WakeSignal();
+  private subscription?: Subscription;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly client: CallbackClient,
+    private readonly events: MessageEvents,
+  ) {
+    this.gateways = new Map(config.gateways.map((gateway) => [gateway.id, gateway]));
+  }
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.subscription = this.events.changed.subscribe(() => this.wakeUp.notify());
+    this.loop = this.run();
+  }
+
+  /** Finishes the batch in hand, then stops. */
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    this.subscription?.unsubscribe();
+    this.wakeUp.notify();
+    await this.loop;
+    await this.client.close();
+  }
+
+  /**
+   * A pipeline, not batches: as soon as a send finishes its slot is refilled, so one receiver
+   * that hangs until the timeout holds one slot, not the queue.
+   */
+  private async run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const { concurrency, pollMs } = this.config.callbacks;
+    while (this.running) {
+      let claimed: ClaimedCallback[] = [];
+      // refill when half the slots are free: one claim per several sends, not one per send
+      if (inFlight.size <= concurrency / 2) {
+        try {
+          claimed = await this.outbox.claimDue(Math.min(BATCH, concurrency - inFlight.size), this.config.callbacks.leaseMs);
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message }, 'could not claim callbacks');
+        }
+      }
+      for (const callback of claimed) {
+        const sending: Promise<void> = this.send(callback).finally(() => {
+          inFlight.delete(sending);
+          this.wakeUp.notify();
+        });
+        inFlight.add(sending);
+      }
+      if (claimed.length > 0 && inFlight.size <= concurrency / 2) continue;
+      // sleep until the poll interval passes, a slot frees up, or a local change enqueues work
+      await this.wakeUp.wait(pollMs);
+    }
+    await Promise.all(inFlight);
+  }
+
+  private async send(callback: ClaimedCallback): Promise<void> {
+    const attemptedAt = new Date();
+    const gateway = this.gateways.get(callback.gateway_id);
+    let record: AttemptRecord;
+    if (gateway === undefined || !isCallbackStatus(callback.status)) {
+      const error = gateway === undefined ? `gateway ${callback.gateway_id} is not configured` : `unknown status ${callback.status}`;
+      record = { callbackId: callback.id, attemptedAt, httpStatus: null, error, durationMs: 0, outcome: { state: 'dead' } };
+    } else {
+      const url = buildCallbackUrl(callback.callback_url, { messageId: callback.message_id, status: callback.status, apiKey: gateway.apiKey });
+      const result = await this.client.send(url);
+      record = { callbackId: callback.id, attemptedAt, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs, outcome: this.outcome(callback, result.ok) };
+    }
+    if (record.outcome.state === 'dead') {
+      this.logger.warn({ messageId: callback.message_id, status: callback.status, attempts: callback.attempts, error: record.error }, 'callback dead');
+    }
+    try {
+      await this.outbox.recordAttempt(record);
+    } catch (error) {
+      // the lease runs out and the callback is sent again: at least once, never lost
+      this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
+    }
+  }
+
+  private outcome(callback: ClaimedCallback, ok: boolean): AttemptRecord['outcome'] {
+    if (ok) return { state: 'sent' };
+    const { retryBaseMs, retryMaxMs, retryWindowMs } = this.config.callbacks;
+    const nextAttemptAt = new Date(Date.now() + nextAttemptDelayMs(callback.attempts, { baseMs: retryBaseMs, maxMs: retryMaxMs }));
+    if (isWindowExhausted(callback.window_started_at, nextAttemptAt, retryWindowMs)) return { state: 'dead' };
+    return { state: 'retry', nextAttemptAt };
+  }
+}
+
+/** A wake-up that is not lost when it comes while nobody is waiting: the next wait returns at once. */
+class WakeSignal {
+  private notified = false;
+  private resolve?: () => void;
+
+  notify(): void {
+    if (this.resolve) this.resolve();
+    else this.notified = true;
+  }
+
+  wait(timeoutMs: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.resolve = undefined;
+        resolve();
+      }
+      this.resolve = done;
+    });
+  }
+}

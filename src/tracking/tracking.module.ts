@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { HostAllowlist } from '../common/host-allowlist';
+import { MessagesModule } from '../messages/messages.module';
+import { CallbackAddressGuard } from './address-guard';
+import { CallbackDispatcher } from './callback-dispatcher.service';
+import { CallbackClient } from './callback.client';
+import { ClickLinkController } from './click-link.controller';
+import { ClickLinks } from './click-links';
+import { OutboxRepository } from './outbox.repository';
+import { TrackingService } from './tracking.service';
+
+@Module({
+  imports: [MessagesModule],
+  controllers: [ClickLinkController],
+  providers: [
+    {
+      provide: CallbackClient,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new CallbackClient(new CallbackAddressGuard(new HostAllowlist(config.callbackAllowedHosts)), {
+          timeoutMs: config.callbacks.timeoutMs,
+          connections: config.callbacks.concurrency,
+        }),
+    },
+    OutboxRepository,
+    CallbackDispatcher,
+    ClickLinks,
+    TrackingService,
+  ],
+  exports: [ClickLinks, TrackingService, OutboxRepository],
+})
+export class TrackingModule {}

@@ -1,0 +1,72 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { MessageEvents } from '../messages/message-events';
+import { MessageRepository } from '../messages/message.repository';
+import { ClickLinks } from './click-links';
+import { OutboxRepository } from './outbox.repository';
+
+const SWEEP_BATCH = 500;
+
+/** Status changes that do not come from a player's client: tracked clicks and expiry. */
+@Injectable()
+export class TrackingService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TrackingService.name);
+  private sweepTimer?: NodeJS.Timeout;
+  private sweeping?: Promise<unknown>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly messages: MessageRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly links: ClickLinks,
+    private readonly events: MessageEvents,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.sweepTimer = setInterval(() => {
+      this.sweeping ??= this.sweepExpired().finally(() => (this.sweeping = undefined));
+    }, this.config.expirySweepMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.sweeping;
+  }
+
+  /**
+   * A click on a tracked link: records `clicked` (with the implied earlier statuses) and gives the
+   * target to redirect to; null for a tampered token or a message that does not exist.
+   */
+  async recordClick(token: string): Promise<string | null> {
+    const target = this.links.verify(token);
+    if (target === null) return null;
+    const outcome = await this.messages.applyActionToMessage(target.messageId, 'click');
+    if (outcome === null) return null;
+    this.events.publishChanged(outcome.row, outcome.events);
+    return target.targetUrl;
+  }
+
+  /** Fails messages that expired undelivered (each enqueues its `failed` callback). */
+  async sweepExpired(): Promise<number> {
+    let total = 0;
+    try {
+      for (;;) {
+        const failed = await this.messages.failExpiredUndelivered(SWEEP_BATCH);
+        for (const row of failed) this.events.publishChanged(row, ['failed']);
+        total += failed.length;
+        if (failed.length < SWEEP_BATCH) break;
+      }
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'expiry sweep failed; next sweep retries');
+    }
+    if (total > 0) this.logger.log({ count: total }, 'expired undelivered messages failed');
+    return total;
+  }
+
+  /** Support: puts a message's dead callbacks back in the queue. */
+  async requeueDeadCallbacks(messageId: string): Promise<number> {
+    const requeued = await this.outbox.requeueDead(messageId);
+    if (requeued > 0) this.logger.log({ messageId, count: requeued }, 'dead callbacks re-queued');
+    return requeued;
+  }
+}
