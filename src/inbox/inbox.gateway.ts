@@ -83,6 +83,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(player.expiresAt - Date.now(), 0), MAX_TIMER_MS));
     this.sessionOf.set(socket, { session, expiry });
     await socket.join(playerRoom(player.id));
+    this.touchPresence(player.id);
     try {
       await this.catchUp(session);
       socket.emit('unread', { count: await this.inbox.unreadCount(player.id) });
@@ -95,6 +96,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   handleDisconnect(socket: InboxSocket): void {
     const entry = this.sessionOf.get(socket);
     if (entry === undefined) return;
+    this.touchPresence(entry.session.playerId);
     clearTimeout(entry.expiry);
     this.sessions.remove(entry.session);
     this.sessionOf.delete(socket);
@@ -130,6 +132,10 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);
       return { ok: false, error: 'temporarily unavailable' };
     }
+  }
+
+  private touchPresence(playerId: string): void {
+    this.messages.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {

@@ -12,6 +12,6 @@ import { PlayerAuthService } from './player-auth.service';
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
   providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard],
-  exports: [InboxService, PlayerAuthService],
+  exports: [InboxService, InboxPublisher, PlayerAuthService],
 })
 export class InboxModule {}

@@ -22,6 +22,13 @@ export class InboxPublisher {
     this.namespace?.to(playerRoom(playerId)).emit('unread', { count });
   }
 
+  /** Whether the player has a socket open on any instance (asks the others through the adapter). */
+  async isConnected(playerId: string): Promise<boolean> {
+    if (this.namespace === undefined) return false;
+    const sockets = await this.namespace.in(playerRoom(playerId)).timeout(2_000).fetchSockets();
+    return sockets.length > 0;
+  }
+
   /** Tells the other instances which messages were accepted here (they push to their own sockets). */
   announceAccepted(items: AcceptedItem[]): void {
     this.namespace?.serverSideEmit('accepted', items);

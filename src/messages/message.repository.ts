@@ -300,4 +300,13 @@ export class MessageRepository {
       [limit],
     );
   }
+
+  /** Presence for support: the player had a socket open at this moment. */
+  async touchPresence(playerId: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO player_presence (ext_user_id, last_seen_at) VALUES ($1, now())
+       ON CONFLICT (ext_user_id) DO UPDATE SET last_seen_at = now()`,
+      [playerId],
+    );
+  }
 }
