@@ -1,12 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggingModule } from './common/logging.module';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
+import { DemoModule } from './demo/demo.module';
 import { DevModule } from './dev/dev.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { InboxModule } from './inbox/inbox.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { SupportModule } from './support/support.module';
 import { TrackingModule } from './tracking/tracking.module';
 
 @Module({})
@@ -16,13 +20,23 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'player', ttl: 60_000, limit: config.rateLimits.playerPerMinute },
+            { name: 'support', ttl: 60_000, limit: config.rateLimits.supportPerMinute },
+          ],
+          errorMessage: 'too many requests; slow down',
+        }),
         LoggingModule,
         DatabaseModule,
         HealthModule,
+        MetricsModule,
         GatewayModule,
         InboxModule,
         TrackingModule,
+        SupportModule,
         ...(config.devMode ? [DevModule] : []),
+        ...(config.devMode || config.demo === true ? [DemoModule] : []),
       ],
     };
   }

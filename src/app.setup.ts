@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { APP_CONFIG, AppConfig } from './config/app.config';
 import { InboxIoAdapter } from './inbox/inbox-io.adapter';
+import { Metrics } from './metrics/metrics.service';
 import { AppValidationPipe } from './common/app-validation.pipe';
 import { requestIdFor } from './common/request-id';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
@@ -19,6 +20,9 @@ export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const
 export function createFastifyAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: MAX_REQUEST_BYTES,
+    // click-tracking tokens (/t/:token) carry their target URL and ext_user_id path parameters may
+    // be 255 characters: both far over Fastify's default of 100
+    routerOptions: { maxParamLength: 8_192 },
     trustProxy: true,
     // pino-http logs requests; Fastify's own logger stays off
     logger: false,
@@ -35,16 +39,30 @@ export function createFastifyAdapter(): FastifyAdapter {
   return adapter;
 }
 
+const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
+
+/**
+ * SIGTERM: drop the players' socket transports first (their clients reconnect, to another
+ * instance behind the load balancer), stop accepting HTTP and let in-flight requests finish,
+ * then close the rest (the callback dispatcher finishes its batch, pools close).
+ */
+export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
+  ioAdapters.get(app)?.closeClients();
+  await app.getHttpAdapter().getInstance().close();
+  await app.close();
+}
+
 /** Pipes, filters, logger, sockets and OpenAPI: everything main.ts and the tests must configure alike. */
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
   await io.connect();
   app.useWebSocketAdapter(io);
+  ioAdapters.set(app, io);
   // players' browsers call the REST API from the operator's origin with a bearer token (no cookies)
   app.enableCors({ origin: true, credentials: false, exposedHeaders: ['x-request-id'] });
   app.useGlobalPipes(new AppValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalFilters(new AllExceptionsFilter(app.get(Metrics)));
 
   const openApi = new DocumentBuilder()
     .setTitle('cim-inbox')
@@ -55,6 +73,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: "the gateway's secret" }, 'gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'player token; sub = ext_user_id' }, 'player')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of SUPPORT_API_KEYS' }, 'support')
     .build();
   const document = SwaggerModule.createDocument(app, openApi);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });

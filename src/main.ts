@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { AppModule } from './app.module';
-import { NEST_APP_OPTIONS, configureApp, createFastifyAdapter } from './app.setup';
+import { NEST_APP_OPTIONS, configureApp, createFastifyAdapter, gracefulStop } from './app.setup';
 import { EnvConfig, loadEnvConfig, withDevDefaults } from './config/app.config';
 import { ConfigError } from './config/env.validation';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -65,7 +65,7 @@ async function bootstrap(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS).unref();
     void (async () => {
       try {
-        await app.close();
+        await gracefulStop(app);
         await embedded?.stop();
         process.exit(0);
       } catch (error) {

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GATEWAY_PATH } from '../gateway/gateway.constants';
 import { GatewayError, GatewayErrorCode, GatewayRefused } from '../gateway/gateway.errors';
+import type { Metrics } from '../metrics/metrics.service';
 import { RequestValidationError } from './request-validation.error';
 
 /** An error marked with this status but not thrown by Nest or Fastify, e.g. the throttler's. */
@@ -20,6 +21,8 @@ function httpStatusOf(error: unknown): number | undefined {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);
 
+  constructor(private readonly metrics?: Metrics) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     if (host.getType() !== 'http') return;
     const request = host.switchToHttp().getRequest<FastifyRequest>();
@@ -28,6 +31,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const path = request.url.split('?', 1)[0];
     if (path === GATEWAY_PATH) {
       const refusal = this.toGatewayRefusal(error, request);
+      this.metrics?.messagesRefused.inc({ code: String(refusal.error_code) });
       void reply.status(200).header('content-type', 'application/json; charset=utf-8').send(refusal);
       return;
     }

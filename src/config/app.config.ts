@@ -43,6 +43,18 @@ export interface AppConfig {
   linkSecret: string;
   callbacks: CallbackConfig;
   expirySweepMs: number;
+  rateLimits: RateLimitConfig;
+  /** DEMO=true: the demo page and its player-token route, also outside dev mode */
+  demo?: boolean;
+}
+
+export interface RateLimitConfig {
+  /** player REST requests per minute, per player */
+  playerPerMinute: number;
+  /** support API requests per minute, per key */
+  supportPerMinute: number;
+  /** bad gateway Authorization attempts per minute, per address, before error_code 6 */
+  gatewayBadAuthPerMinute: number;
 }
 
 export type EnvConfig = Omit<AppConfig, 'databaseUrl'> & { databaseUrl?: string };
@@ -102,6 +114,12 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       leaseMs: raw.CALLBACK_LEASE_MS,
     },
     expirySweepMs: raw.EXPIRY_SWEEP_MS,
+    rateLimits: {
+      playerPerMinute: raw.PLAYER_RATE_LIMIT_PER_MIN,
+      supportPerMinute: raw.SUPPORT_RATE_LIMIT_PER_MIN,
+      gatewayBadAuthPerMinute: raw.GATEWAY_BAD_AUTH_PER_MIN,
+    },
+    demo: raw.DEMO === 'true' || raw.DEMO === '1',
   };
 }
 

@@ -21,10 +21,13 @@ export function devBanner(config: EnvConfig): string {
     `    Smartico api_key   ${gateway.apiKey}`,
     `    player JWT secret  ${config.player.jwtSecret ?? '(from PLAYER_JWKS_URL)'}`,
     `    API docs           ${base}/docs`,
+    `    demo page          ${base}/demo   (a player's view: popups, bell, inbox)`,
     '',
     '  Post a Custom IM as Smartico would (a replay of the same im_uid answers the same ext_message_id):',
     '',
     `    curl -s -X POST ${base}/gateway/custom-im -H 'Authorization: ${gateway.authorization}' -H 'Content-Type: application/json' -d '${sample}'`,
+    '',
+    '  or open the demo page and run `npm run simulate -- --user player-1` in another terminal.',
     '',
     '',
   ].join('\n');

@@ -1,4 +1,5 @@
-import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorageService } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
@@ -7,21 +8,40 @@ import { GatewayError, GatewayErrorCode } from './gateway.errors';
 
 export type GatewayRequest = FastifyRequest & { gateway?: GatewayConfig };
 
-/** Identifies the calling gateway by its whole Authorization value (SPEC §2). */
+const MINUTE_MS = 60_000;
+
+/**
+ * Identifies the calling gateway by its whole Authorization value (SPEC §2). Bad attempts are
+ * counted per address (@nestjs/throttler's storage); past the limit an address gets error_code 6
+ * for a minute. A valid Authorization is never limited.
+ */
 @Injectable()
-export class GatewayAuthGuard implements CanActivate {
+export class GatewayAuthGuard implements CanActivate, OnApplicationShutdown {
   private readonly matcher: SecretMatcher<GatewayConfig>;
+  private readonly badAttempts = new ThrottlerStorageService();
+  private readonly limit: number;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     this.matcher = new SecretMatcher(config.gateways.map((gateway) => [gateway.authorization, gateway] as const));
+    this.limit = config.rateLimits.gatewayBadAuthPerMinute;
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
     const header = request.headers.authorization;
     const gateway = this.matcher.match(typeof header === 'string' ? header : undefined);
-    if (gateway === undefined) throw new GatewayError(GatewayErrorCode.Unauthorized, 'unauthorized');
-    request.gateway = gateway;
-    return true;
+    if (gateway !== undefined) {
+      request.gateway = gateway;
+      return true;
+    }
+    const record = await this.badAttempts.increment(`gateway-auth:${request.ip}`, MINUTE_MS, this.limit, MINUTE_MS, 'gateway-auth');
+    if (record.isBlocked) {
+      throw new GatewayError(GatewayErrorCode.RateLimited, 'too many unauthorized attempts from this address; retry in a minute');
+    }
+    throw new GatewayError(GatewayErrorCode.Unauthorized, 'unauthorized');
+  }
+
+  onApplicationShutdown(): void {
+    this.badAttempts.onApplicationShutdown();
   }
 }

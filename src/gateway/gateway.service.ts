@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/env.validation';
 import { HostAllowlist } from '../common/host-allowlist';
 import { readWellKnownFields } from '../messages/message-fields';
 import { MessageEvents } from '../messages/message-events';
+import { Metrics } from '../metrics/metrics.service';
 import { MessageRepository } from '../messages/message.repository';
 import type { CustomImRequestDto } from './gateway.dto';
 import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
@@ -18,6 +19,7 @@ export class GatewayService {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly messages: MessageRepository,
     private readonly events: MessageEvents,
+    private readonly metrics: Metrics,
   ) {
     this.callbackHosts = new HostAllowlist(config.callbackAllowedHosts);
   }
@@ -52,7 +54,8 @@ export class GatewayService {
       throw new GatewayError(GatewayErrorCode.Conflict, `im_uid ${request.im_uid} was already accepted with different content`);
     }
     if (outcome.kind === 'created') {
-      this.logger.log({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
+      this.logger.debug({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
+      this.metrics.messagesAccepted.inc();
       this.events.publishAccepted(outcome.row);
     }
     return { error_code: GatewayErrorCode.Ok, ext_message_id: outcome.id };

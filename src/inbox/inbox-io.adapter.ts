@@ -70,9 +70,14 @@ export class InboxIoAdapter extends IoAdapter {
    * reconnect, to another instance behind the load balancer), close the adapters (which hand
    * their LISTEN connection back), then the fan-out connections. The HTTP server is Nest's to close.
    */
+  /** Drops every client's transport; clients see "transport close" and reconnect. */
+  closeClients(): void {
+    for (const server of this.servers) server.engine.close();
+  }
+
   override async dispose(): Promise<void> {
+    this.closeClients();
     for (const server of this.servers.splice(0)) {
-      server.engine.close();
       for (const namespace of server._nsps.values()) void namespace.adapter.close();
     }
     await super.dispose();

@@ -1,20 +1,22 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Delete, Get, HttpCode, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import { ClientThrottlerGuard } from '../common/client-throttler.guard';
 import { decodeCursor } from '../messages/inbox-cursor';
 import type { MessageView } from '../messages/message.view';
+import { MessageIdParam } from '../common/message-id.param';
 import { RequestValidationError } from '../common/request-validation.error';
 import { InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
 import { InboxList, InboxService } from './inbox.service';
 import { CurrentPlayer, PlayerAuthGuard } from './player-auth.guard';
 import type { Player } from './player-auth.service';
 
-const MessageId = (): ParameterDecorator =>
-  Param('id', new ParseUUIDPipe({ exceptionFactory: () => new RequestValidationError([{ field: 'id', message: 'id must be a message id (uuid)', tooLarge: false }]) }));
-
 @ApiTags('inbox')
 @ApiBearerAuth('player')
 @ApiUnauthorizedResponse({ description: 'missing, invalid or expired player token' })
-@UseGuards(PlayerAuthGuard)
+@ApiTooManyRequestsResponse({ description: 'over PLAYER_RATE_LIMIT_PER_MIN requests a minute for this player' })
+@SkipThrottle({ support: true })
+@UseGuards(PlayerAuthGuard, ClientThrottlerGuard)
 @Controller('inbox')
 export class InboxController {
   constructor(private readonly inbox: InboxService) {}
@@ -41,7 +43,7 @@ export class InboxController {
   @ApiOperation({ summary: 'Marks the message opened (and read)' })
   @ApiOkResponse({ type: MessageViewDto })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
-  opened(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<MessageView> {
+  opened(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
     return this.found(this.inbox.act(player.id, id, 'open'));
   }
 
@@ -50,7 +52,7 @@ export class InboxController {
   @ApiOperation({ summary: 'Marks the message clicked (and, if not yet, opened and read)' })
   @ApiOkResponse({ type: MessageViewDto })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
-  clicked(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<MessageView> {
+  clicked(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
     return this.found(this.inbox.act(player.id, id, 'click'));
   }
 
@@ -67,7 +69,7 @@ export class InboxController {
   @ApiOperation({ summary: 'Archives the message (it leaves the inbox)' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'not a message of this player' })
-  async archive(@CurrentPlayer() player: Player, @MessageId() id: string): Promise<void> {
+  async archive(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<void> {
     await this.found(this.inbox.act(player.id, id, 'archive'));
   }
 

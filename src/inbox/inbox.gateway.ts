@@ -12,6 +12,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Subscription } from 'rxjs';
 import { MessageEvents } from '../messages/message-events';
 import { MessageRepository } from '../messages/message.repository';
+import { Metrics } from '../metrics/metrics.service';
 import type { MessageRow } from '../messages/message.view';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
@@ -44,6 +45,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly messages: MessageRepository,
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
+    private readonly metrics: Metrics,
   ) {}
 
   afterInit(namespace: InboxNamespace): void {
@@ -77,7 +79,11 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   async handleConnection(socket: InboxSocket): Promise<void> {
     const player = socket.data.player;
-    const session = new PlayerSession(socket, (messageId) => void this.onAck(player.id, messageId));
+    const session = new PlayerSession(socket, (messageId, pushToAckSeconds) => {
+      this.metrics.pushAckLatency.observe(pushToAckSeconds);
+      void this.onAck(player.id, messageId);
+    });
+    this.metrics.socketsConnected.inc();
     // registered before the catch-up query: a message committed meanwhile is caught up or pushed live
     this.sessions.add(session);
     const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(player.expiresAt - Date.now(), 0), MAX_TIMER_MS));
@@ -96,6 +102,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   handleDisconnect(socket: InboxSocket): void {
     const entry = this.sessionOf.get(socket);
     if (entry === undefined) return;
+    this.metrics.socketsConnected.dec();
     this.touchPresence(entry.session.playerId);
     clearTimeout(entry.expiry);
     this.sessions.remove(entry.session);

@@ -5,6 +5,7 @@ import { toMessageView } from '../messages/message.view';
 import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import type { MessageEvent, PlayerAction } from '../messages/message-transitions';
+import { Metrics } from '../metrics/metrics.service';
 import { ClickLinks } from '../tracking/click-links';
 import { InboxPublisher } from './inbox.publisher';
 
@@ -28,6 +29,7 @@ export class InboxService {
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
     private readonly links: ClickLinks,
+    private readonly metrics: Metrics,
   ) {}
 
   toView(row: MessageRow): MessageView {
@@ -72,7 +74,10 @@ export class InboxService {
   /** The client's ack of a pushed message; true when this ack is the one that delivered it. */
   async markDelivered(playerId: string, messageId: string): Promise<boolean> {
     const row = await this.messages.markDelivered(playerId, messageId);
-    if (row !== null) this.events.publishChanged(row, ['delivered']);
+    if (row !== null) {
+      this.metrics.deliveryLatency.observe(Math.max(0, Date.now() - row.created_at.getTime()) / 1000);
+      this.events.publishChanged(row, ['delivered']);
+    }
     return row !== null;
   }
 }

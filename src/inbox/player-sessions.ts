@@ -19,7 +19,7 @@ export class PlayerSession {
 
   constructor(
     readonly socket: InboxSocket,
-    private readonly onAck: (messageId: string) => void,
+    private readonly onAck: (messageId: string, pushToAckSeconds: number) => void,
   ) {}
 
   get playerId(): string {
@@ -37,7 +37,8 @@ export class PlayerSession {
     if (this.sent.has(view.id) || this.socket.disconnected) return;
     this.sent.add(view.id);
     if (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.values().next().value!);
-    this.socket.emit('message', view, () => this.onAck(view.id));
+    const pushedAt = performance.now();
+    this.socket.emit('message', view, () => this.onAck(view.id, (performance.now() - pushedAt) / 1000));
   }
 
   finishCatchUp(): void {

@@ -3,6 +3,7 @@ import { Subscription } from 'rxjs';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { MessageEvents } from '../messages/message-events';
+import { Metrics } from '../metrics/metrics.service';
 import { nextAttemptDelayMs, isWindowExhausted } from './backoff';
 import { CallbackClient } from './callback.client';
 import { buildCallbackUrl, isCallbackStatus } from './callback-url';
@@ -22,6 +23,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   private running = false;
   private loop?: Promise<void>;
   private readonly wakeUp = new WakeSignal();
+  private readonly recorder: AttemptRecorder;
   private subscription?: Subscription;
 
   constructor(
@@ -29,14 +31,21 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     private readonly outbox: OutboxRepository,
     private readonly client: CallbackClient,
     private readonly events: MessageEvents,
+    private readonly metrics: Metrics,
   ) {
     this.gateways = new Map(config.gateways.map((gateway) => [gateway.id, gateway]));
+    this.recorder = new AttemptRecorder((records) => this.outbox.recordAttempts(records));
   }
 
   onApplicationBootstrap(): void {
     this.running = true;
     this.subscription = this.events.changed.subscribe(() => this.wakeUp.notify());
     this.loop = this.run();
+  }
+
+  /** Look at the outbox now rather than at the next poll (e.g. after a re-queue). */
+  wake(): void {
+    this.wakeUp.notify();
   }
 
   /** Finishes the batch in hand, then stops. */
@@ -91,11 +100,12 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
       const result = await this.client.send(url);
       record = { callbackId: callback.id, attemptedAt, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs, outcome: this.outcome(callback, result.ok) };
     }
+    this.metrics.callbacks.inc({ status: callback.status, result: record.outcome.state === 'retry' ? 'failed' : record.outcome.state });
     if (record.outcome.state === 'dead') {
       this.logger.warn({ messageId: callback.message_id, status: callback.status, attempts: callback.attempts, error: record.error }, 'callback dead');
     }
     try {
-      await this.outbox.recordAttempt(record);
+      await this.recorder.record(record);
     } catch (error) {
       // the lease runs out and the callback is sent again: at least once, never lost
       this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
@@ -136,5 +146,39 @@ class WakeSignal {
       }
       this.resolve = done;
     });
+  }
+}
+
+/**
+ * Group commit for attempt records: records that finish while a write is in progress go out
+ * together in the next one, so N concurrent sends cost about one commit, not N.
+ */
+class AttemptRecorder {
+  private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
+  private writing = false;
+
+  constructor(private readonly write: (records: AttemptRecord[]) => Promise<void>) {}
+
+  record(record: AttemptRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.writing) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      await this.write(batch.map((entry) => entry.record));
+      for (const entry of batch) entry.done();
+    } catch (error) {
+      for (const entry of batch) entry.done(error);
+    } finally {
+      this.writing = false;
+      if (this.queue.length > 0) void this.flush();
+    }
   }
 }

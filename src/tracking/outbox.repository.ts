@@ -26,6 +26,8 @@ export interface AttemptRecord {
 export interface CallbackCounts {
   pending: number;
   dead: number;
+  /** age of the oldest callback that is due and not yet sent, in seconds (0 when none) */
+  lagSeconds: number;
 }
 
 /** The callbacks outbox: claiming due work under a lease, recording attempts, re-queueing the dead. */
@@ -39,7 +41,7 @@ export class OutboxRepository {
    * while an earlier one of the same message is still pending, so Smartico hears the funnel in
    * order. The queue head is read through its index first and only then checked for the funnel,
    * so a claim costs the same with 10 or 10 million callbacks queued; waiting statuses do not
-   * clog the head because a retry pushes its later siblings back with it (recordAttempt).
+   * clog the head because a retry pushes its later siblings back with it (recordAttempts).
    */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedCallback[]> {
     const [rows]: [ClaimedCallback[], number] = await this.dataSource.query(
@@ -72,36 +74,42 @@ export class OutboxRepository {
   }
 
   /**
-   * Records one attempt and its outcome together. A retry also moves the later statuses of the
-   * same message back to at least its own next attempt: they cannot go before it anyway.
+   * Records attempts and their outcomes, many in one statement (one commit for a whole wave of
+   * sends). A retry also moves the later statuses of the same message back to at least its own
+   * next attempt: they cannot go before it anyway.
    */
-  async recordAttempt(record: AttemptRecord): Promise<void> {
-    const { outcome } = record;
+  async recordAttempts(records: AttemptRecord[]): Promise<void> {
+    if (records.length === 0) return;
     await this.dataSource.query(
-      `WITH attempt AS (
-         INSERT INTO callback_attempts (callback_id, attempted_at, http_status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)
+      `WITH input AS (
+         SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::int[], $6::text[], $7::timestamptz[])
+           AS t(callback_id, attempted_at, http_status, error, duration_ms, state, next_attempt_at)
+       ), attempts AS (
+         INSERT INTO callback_attempts (callback_id, attempted_at, http_status, error, duration_ms)
+         SELECT callback_id, attempted_at, http_status, error, duration_ms FROM input
        ), updated AS (
-         UPDATE callbacks SET
-           state = $6,
+         UPDATE callbacks c SET
+           state = i.state,
            locked_until = NULL,
-           sent_at = CASE WHEN $6 = 'sent' THEN now() ELSE sent_at END,
-           next_attempt_at = COALESCE($7, next_attempt_at),
-           last_error = $4
-         WHERE id = $1
-         RETURNING message_id, funnel_rank
+           sent_at = CASE WHEN i.state = 'sent' THEN now() ELSE c.sent_at END,
+           next_attempt_at = COALESCE(i.next_attempt_at, c.next_attempt_at),
+           last_error = i.error
+         FROM input i
+         WHERE c.id = i.callback_id
+         RETURNING c.message_id, c.funnel_rank, i.next_attempt_at
        )
-       UPDATE callbacks later SET next_attempt_at = $7
-         FROM updated
-        WHERE $7::timestamptz IS NOT NULL AND later.message_id = updated.message_id
-          AND later.funnel_rank > updated.funnel_rank AND later.state = 'pending' AND later.next_attempt_at < $7`,
+       UPDATE callbacks later SET next_attempt_at = u.next_attempt_at
+         FROM updated u
+        WHERE u.next_attempt_at IS NOT NULL AND later.message_id = u.message_id
+          AND later.funnel_rank > u.funnel_rank AND later.state = 'pending' AND later.next_attempt_at < u.next_attempt_at`,
       [
-        record.callbackId,
-        record.attemptedAt,
-        record.httpStatus,
-        record.error,
-        record.durationMs,
-        outcome.state === 'retry' ? 'pending' : outcome.state,
-        outcome.state === 'retry' ? outcome.nextAttemptAt : null,
+        records.map((record) => record.callbackId),
+        records.map((record) => record.attemptedAt),
+        records.map((record) => record.httpStatus),
+        records.map((record) => record.error),
+        records.map((record) => record.durationMs),
+        records.map((record) => (record.outcome.state === 'retry' ? 'pending' : record.outcome.state)),
+        records.map((record) => (record.outcome.state === 'retry' ? record.outcome.nextAttemptAt : null)),
       ],
     );
   }
@@ -118,9 +126,11 @@ export class OutboxRepository {
   }
 
   async counts(): Promise<CallbackCounts> {
-    const rows: Array<{ pending: number; dead: number }> = await this.dataSource.query(
-      `SELECT count(*) FILTER (WHERE state = 'pending')::int AS pending, count(*) FILTER (WHERE state = 'dead')::int AS dead
-         FROM callbacks WHERE state <> 'sent'`,
+    const rows: CallbackCounts[] = await this.dataSource.query(
+      `SELECT (SELECT count(*) FROM callbacks WHERE state = 'pending')::int AS pending,
+              (SELECT count(*) FROM callbacks WHERE state = 'dead')::int AS dead,
+              COALESCE((SELECT extract(epoch FROM now() - min(next_attempt_at)) FROM callbacks
+                         WHERE state = 'pending' AND next_attempt_at <= now()), 0)::float8 AS "lagSeconds"`,
     );
     return rows[0];
   }

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { MessageEvents } from '../messages/message-events';
 import { MessageRepository } from '../messages/message.repository';
+import { Metrics } from '../metrics/metrics.service';
+import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinks } from './click-links';
 import { OutboxRepository } from './outbox.repository';
 
@@ -20,7 +22,11 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     private readonly outbox: OutboxRepository,
     private readonly links: ClickLinks,
     private readonly events: MessageEvents,
-  ) {}
+    private readonly dispatcher: CallbackDispatcher,
+    metrics: Metrics,
+  ) {
+    metrics.registerOutboxGauges(() => this.outbox.counts());
+  }
 
   onApplicationBootstrap(): void {
     this.sweepTimer = setInterval(() => {
@@ -66,7 +72,10 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   /** Support: puts a message's dead callbacks back in the queue. */
   async requeueDeadCallbacks(messageId: string): Promise<number> {
     const requeued = await this.outbox.requeueDead(messageId);
-    if (requeued > 0) this.logger.log({ messageId, count: requeued }, 'dead callbacks re-queued');
+    if (requeued > 0) {
+      this.logger.log({ messageId, count: requeued }, 'dead callbacks re-queued');
+      this.dispatcher.wake();
+    }
     return requeued;
   }
 }

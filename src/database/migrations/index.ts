@@ -2,6 +2,7 @@ import { CreateMessages1763780000000 } from './1763780000000-CreateMessages';
 import { CreateMessageEvents1763790000000 } from './1763790000000-CreateMessageEvents';
 import { CreateCallbacks1763800000000 } from './1763800000000-CreateCallbacks';
 import { CreatePlayerPresence1763810000000 } from './1763810000000-CreatePlayerPresence';
+import { CreateSupportStatusIndex1763820000000 } from './1763820000000-CreateSupportStatusIndex';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateMessageEvents1763790000000,
   CreateCallbacks1763800000000,
   CreatePlayerPresence1763810000000,
+  CreateSupportStatusIndex1763820000000,
 ];

@@ -1,0 +1,468 @@
+import { io, type Socket } from 'socket.io-client';
+
+/** A message as the server sends it (SPEC §3 "message view"); `cta_link` is made absolute by the SDK. */
+export interface MessageView {
+  /** equals the ext_message_id Smartico knows */
+  id: string;
+  im_uid: string;
+  body: string;
+  /** the Smartico template fields, untouched (title, image_url, cta_text, …) */
+  extension: Record<string, unknown> | null;
+  display: 'popup' | 'inbox' | 'both';
+  priority: 'high' | 'normal';
+  category: string | null;
+  /** click-tracking link for extension.cta_url: follow it and the click is recorded */
+  cta_link: string | null;
+  created_at: string;
+  delivered_at: string | null;
+  opened_at: string | null;
+  clicked_at: string | null;
+  read_at: string | null;
+  expires_at: string | null;
+}
+
+/**
+ * - `connecting`: the first connection is being made
+ * - `connected`: live; messages arrive as they are sent
+ * - `reconnecting`: the connection was lost (or the token is being refreshed); retrying on its own
+ * - `offline`: as `reconnecting`, while the browser says it has no network
+ * - `unauthorized`: the token was refused and could not be refreshed; call `setToken()` to resume
+ * - `closed`: `close()` was called
+ */
+export type InboxStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'unauthorized' | 'closed';
+
+export interface InboxOptions {
+  /** where cim-inbox is served, e.g. `https://inbox.example.com` (a path prefix is kept) */
+  url: string;
+  /** the player's JWT, minted by the operator's backend (`sub` = ext_user_id) */
+  token: string;
+  /** called for a fresh token when the current one is refused or has expired */
+  getToken?: () => string | Promise<string>;
+  /** socket.io transports, default polling then upgrade to websocket */
+  transports?: Array<'polling' | 'websocket' | 'webtransport'>;
+  /** timeout of one REST call or socket action, default 10 s */
+  timeoutMs?: number;
+}
+
+export interface ListOptions {
+  /** `next_cursor` of the previous page */
+  cursor?: string | null;
+  /** only unread messages */
+  unread?: boolean;
+  /** only this `extension.category` */
+  category?: string;
+  /** page size, 1–100 (default 20) */
+  limit?: number;
+}
+
+export interface InboxPage {
+  items: MessageView[];
+  next_cursor: string | null;
+}
+
+export interface Inbox {
+  readonly status: InboxStatus;
+  /** the last unread count the server pushed, null before the first */
+  readonly unread: number | null;
+  /** each message once, however often the server re-sends it (it is acked for you) */
+  onMessage(listener: (message: MessageView) => void): Unsubscribe;
+  /** called at once with the current count when known, then on every change */
+  onUnread(listener: (count: number) => void): Unsubscribe;
+  /** a message changed state elsewhere (another tab, a click-tracking link, mark-all-read) */
+  onUpdate(listener: (message: MessageView) => void): Unsubscribe;
+  /** called at once with the current status, then on every change */
+  onStatus(listener: (status: InboxStatus) => void): Unsubscribe;
+  opened(id: string): Promise<void>;
+  clicked(id: string): Promise<void>;
+  archive(id: string): Promise<void>;
+  list(options?: ListOptions): Promise<InboxPage>;
+  /** marks every message read; returns how many changed */
+  readAll(): Promise<number>;
+  unreadCount(): Promise<number>;
+  /** replaces the token (e.g. after `unauthorized`) and reconnects if needed */
+  setToken(token: string): void;
+  close(): void;
+}
+
+export type Unsubscribe = () => void;
+
+/** A refused REST call or socket action; `status` is the HTTP status when there was one. */
+export class InboxError extends Error {
+  override readonly name = 'InboxError';
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export function createInbox(options: InboxOptions): Inbox {
+  return new InboxClient(options);
+}
+
+type ActionReply = { ok: true } | { ok: false; error: string };
+type Action = 'opened' | 'clicked' | 'archive';
+type Timer = ReturnType<typeof setTimeout>;
+
+interface ServerToClientEvents {
+  message: (view: MessageView, ack?: () => void) => void;
+  unread: (payload: { count: number }) => void;
+  update: (view: MessageView) => void;
+}
+
+interface ClientToServerEvents {
+  opened: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  clicked: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  archive: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+}
+
+// the core runs in browsers and in Node; browser-only globals are looked up, never assumed
+interface BrowserGlobals {
+  navigator?: { onLine?: boolean };
+  addEventListener?: (type: string, listener: () => void) => void;
+  removeEventListener?: (type: string, listener: () => void) => void;
+}
+const env = globalThis as unknown as BrowserGlobals;
+
+const MAX_REMEMBERED_IDS = 10_000;
+// a refreshed token this close to its expiry is refreshed again before use
+const TOKEN_EXPIRY_MARGIN_MS = 10_000;
+const RECONNECT_DELAY_MS = 500;
+const MAX_RECONNECT_DELAY_MS = 10_000;
+
+class InboxClient implements Inbox {
+  private readonly apiBase: string;
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private readonly getToken?: () => string | Promise<string>;
+  private readonly timeoutMs: number;
+  private readonly seen = new Set<string>();
+  private readonly listeners = {
+    message: new Set<(message: MessageView) => void>(),
+    unread: new Set<(count: number) => void>(),
+    update: new Set<(message: MessageView) => void>(),
+    status: new Set<(status: InboxStatus) => void>(),
+  };
+  private token: string;
+  private current: InboxStatus = 'connecting';
+  private unreadCount_: number | null = null;
+  private refreshing: Promise<string> | null = null;
+  // a freshly refreshed token that is refused too means the player is signed out: stop there
+  private refreshedSinceConnect = false;
+  private reconnectDelay = RECONNECT_DELAY_MS;
+  private reconnectTimer?: Timer;
+  private closed = false;
+
+  constructor(options: InboxOptions) {
+    if (typeof options.url !== 'string' || options.url.length === 0) throw new TypeError('createInbox: `url` is required');
+    if (typeof options.token !== 'string') throw new TypeError('createInbox: `token` must be a string');
+    const url = new URL(options.url);
+    const prefix = url.pathname.replace(/\/+$/, '');
+    this.apiBase = `${url.origin}${prefix}`;
+    this.token = options.token;
+    this.getToken = options.getToken;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.socket = io(`${url.origin}/inbox`, {
+      path: `${prefix}/socket.io`,
+      ...(options.transports ? { transports: options.transports } : {}),
+      // read at every (re)connect, so a refreshed token is used from the next attempt on
+      auth: (send) => send({ token: this.token }),
+      autoConnect: false,
+      timeout: this.timeoutMs,
+    });
+    this.listen();
+    env.addEventListener?.('online', this.onOnline);
+    env.addEventListener?.('offline', this.onOffline);
+    this.socket.connect();
+  }
+
+  get status(): InboxStatus {
+    return this.current;
+  }
+
+  get unread(): number | null {
+    return this.unreadCount_;
+  }
+
+  onMessage(listener: (message: MessageView) => void): Unsubscribe {
+    return this.subscribe(this.listeners.message, listener);
+  }
+
+  onUnread(listener: (count: number) => void): Unsubscribe {
+    const unsubscribe = this.subscribe(this.listeners.unread, listener);
+    if (this.unreadCount_ !== null) this.call(listener, this.unreadCount_);
+    return unsubscribe;
+  }
+
+  onUpdate(listener: (message: MessageView) => void): Unsubscribe {
+    return this.subscribe(this.listeners.update, listener);
+  }
+
+  onStatus(listener: (status: InboxStatus) => void): Unsubscribe {
+    const unsubscribe = this.subscribe(this.listeners.status, listener);
+    this.call(listener, this.current);
+    return unsubscribe;
+  }
+
+  opened(id: string): Promise<void> {
+    return this.act('opened', id);
+  }
+
+  clicked(id: string): Promise<void> {
+    return this.act('clicked', id);
+  }
+
+  archive(id: string): Promise<void> {
+    return this.act('archive', id);
+  }
+
+  async list(options: ListOptions = {}): Promise<InboxPage> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor) query.set('cursor', options.cursor);
+    if (options.unread) query.set('unread', 'true');
+    if (options.category) query.set('category', options.category);
+    const search = query.toString();
+    const page = await this.request<InboxPage>('GET', `/inbox/messages${search ? `?${search}` : ''}`);
+    return { items: page.items.map((view) => this.normalize(view)), next_cursor: page.next_cursor };
+  }
+
+  async readAll(): Promise<number> {
+    return (await this.request<{ read: number }>('POST', '/inbox/read-all')).read;
+  }
+
+  async unreadCount(): Promise<number> {
+    return (await this.request<{ count: number }>('GET', '/inbox/unread-count')).count;
+  }
+
+  setToken(token: string): void {
+    if (this.closed) return;
+    this.token = token;
+    this.refreshedSinceConnect = false;
+    if (this.socket.connected || this.socket.active) return;
+    this.setStatus('reconnecting');
+    this.socket.connect();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    env.removeEventListener?.('online', this.onOnline);
+    env.removeEventListener?.('offline', this.onOffline);
+    this.socket.disconnect();
+    this.setStatus('closed');
+    for (const set of Object.values(this.listeners)) set.clear();
+  }
+
+  private listen(): void {
+    this.socket.on('connect', () => {
+      this.refreshedSinceConnect = false;
+      this.reconnectDelay = RECONNECT_DELAY_MS;
+      this.setStatus('connected');
+    });
+    this.socket.on('connect_error', (error) => {
+      if (this.closed) return;
+      if (error.message === 'unauthorized') {
+        void this.onUnauthorized();
+        return;
+      }
+      this.setStatus('reconnecting');
+      // socket.io retries transport errors by itself; anything else the server refused, we retry
+      if (!this.socket.active) this.scheduleReconnect();
+    });
+    this.socket.on('disconnect', (reason) => {
+      if (this.closed || reason === 'io client disconnect') return;
+      this.setStatus('reconnecting');
+      // the server hung up on purpose (token expiry, failed catch-up): socket.io leaves that to us
+      if (reason === 'io server disconnect') void this.reconnectAfterKick();
+    });
+    this.socket.on('message', (view, ack) => {
+      // acked even when already seen: the server re-sends what it never heard an ack for
+      if (typeof ack === 'function') ack();
+      if (!isView(view) || this.seen.has(view.id)) return;
+      this.remember(view.id);
+      this.emit(this.listeners.message, this.normalize(view));
+    });
+    this.socket.on('unread', (payload) => {
+      const count = payload?.count;
+      if (typeof count !== 'number' || count === this.unreadCount_) return;
+      this.unreadCount_ = count;
+      this.emit(this.listeners.unread, count);
+    });
+    this.socket.on('update', (view) => {
+      if (isView(view)) this.emit(this.listeners.update, this.normalize(view));
+    });
+  }
+
+  private async onUnauthorized(): Promise<void> {
+    if (this.getToken === undefined || this.refreshedSinceConnect) {
+      this.setStatus('unauthorized');
+      return;
+    }
+    this.setStatus('reconnecting');
+    try {
+      await this.refreshToken();
+    } catch {
+      this.setStatus('unauthorized');
+      return;
+    }
+    this.refreshedSinceConnect = true;
+    if (!this.closed) this.socket.connect();
+  }
+
+  private async reconnectAfterKick(): Promise<void> {
+    if (this.getToken !== undefined && expiresWithin(this.token, TOKEN_EXPIRY_MARGIN_MS)) {
+      try {
+        await this.refreshToken();
+      } catch {
+        this.setStatus('unauthorized');
+        return;
+      }
+      if (!this.closed) this.socket.connect();
+      return;
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    const delay = this.reconnectDelay;
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2, MAX_RECONNECT_DELAY_MS);
+    this.reconnectTimer = setTimeout(() => {
+      if (!this.closed && !this.socket.connected) this.socket.connect();
+    }, delay);
+  }
+
+  /** One refresh at a time, however many callers (socket and REST) find the token stale together. */
+  private refreshToken(): Promise<string> {
+    const getToken = this.getToken;
+    if (getToken === undefined) return Promise.reject(new InboxError('the token was refused and there is no getToken hook', 401));
+    this.refreshing ??= (async () => {
+      try {
+        const token = await getToken();
+        if (typeof token !== 'string' || token.length === 0) throw new InboxError('getToken returned no token', 401);
+        this.token = token;
+        return token;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Over the socket when connected (one round trip), else REST; both are answered by the same service. */
+  private async act(action: Action, id: string): Promise<void> {
+    if (typeof id !== 'string' || id.length === 0) throw new InboxError('a message id is required');
+    if (this.socket.connected) {
+      let reply: ActionReply | undefined;
+      try {
+        reply = (await this.socket.timeout(this.timeoutMs).emitWithAck(action, { id })) as ActionReply;
+      } catch {
+        // no answer in time: the REST call below is idempotent, so trying again there is safe
+      }
+      if (reply?.ok) return;
+      if (reply !== undefined && reply.error !== 'temporarily unavailable') throw new InboxError(reply.error);
+    }
+    const path = `/inbox/messages/${encodeURIComponent(id)}`;
+    if (action === 'archive') await this.request('DELETE', path);
+    else await this.request('POST', `${path}/${action}`);
+  }
+
+  private async request<T>(method: string, path: string, retried = false): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(`${this.apiBase}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+        signal: controller.signal,
+      });
+    } catch (error) {
+      throw new InboxError(controller.signal.aborted ? 'the server did not answer in time' : `network error: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status === 401 && !retried && this.getToken !== undefined) {
+      await this.refreshToken();
+      return this.request<T>(method, path, true);
+    }
+    if (response.status === 204) return undefined as T;
+    const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
+    if (!response.ok) {
+      const message = body?.message;
+      throw new InboxError(Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : `HTTP ${response.status}`, response.status);
+    }
+    return body as T;
+  }
+
+  /** Click-tracking links are relative unless the server has PUBLIC_URL: make them point at the server. */
+  private normalize(view: MessageView): MessageView {
+    if (view.cta_link === null || /^https?:\/\//i.test(view.cta_link)) return view;
+    try {
+      return { ...view, cta_link: new URL(view.cta_link, `${this.apiBase}/`).href };
+    } catch {
+      return { ...view, cta_link: null };
+    }
+  }
+
+  private remember(id: string): void {
+    this.seen.add(id);
+    // a Set iterates in insertion order: forget the oldest first
+    if (this.seen.size > MAX_REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value as string);
+  }
+
+  private setStatus(status: InboxStatus): void {
+    const next = status === 'reconnecting' && env.navigator?.onLine === false ? 'offline' : status;
+    if (next === this.current || (this.closed && next !== 'closed')) return;
+    this.current = next;
+    this.emit(this.listeners.status, next);
+  }
+
+  private readonly onOnline = (): void => {
+    if (this.closed || this.socket.connected || this.current === 'unauthorized') return;
+    this.setStatus('reconnecting');
+    clearTimeout(this.reconnectTimer);
+    this.socket.connect();
+  };
+
+  private readonly onOffline = (): void => {
+    if (!this.socket.connected && this.current === 'reconnecting') this.setStatus('offline');
+  };
+
+  private subscribe<T>(set: Set<(value: T) => void>, listener: (value: T) => void): Unsubscribe {
+    set.add(listener);
+    return () => void set.delete(listener);
+  }
+
+  private emit<T>(set: Set<(value: T) => void>, value: T): void {
+    for (const listener of [...set]) this.call(listener, value);
+  }
+
+  /** A throwing listener is the app's bug: reported as uncaught, without breaking the SDK's own handling. */
+  private call<T>(listener: (value: T) => void, value: T): void {
+    try {
+      listener(value);
+    } catch (error) {
+      setTimeout(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function isView(value: unknown): value is MessageView {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
+}
+
+/** Reads `exp` from a JWT without verifying it (the server does that); unreadable counts as expired. */
+function expiresWithin(token: string, marginMs: number): boolean {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const { exp } = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, '='))) as { exp?: unknown };
+    return typeof exp !== 'number' || exp * 1000 - Date.now() < marginMs;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,82 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { GATEWAY_PATH } from '../gateway/gateway.constants';
+
+/**
+ * The service's Prometheus metrics, on a registry of its own (several apps can live in one
+ * process, as in the tests). Names follow SPEC §6.
+ */
+@Injectable()
+export class Metrics implements OnModuleInit {
+  readonly registry = new Registry();
+
+  readonly messagesAccepted = new Counter({ name: 'cim_messages_accepted_total', help: 'Custom IM messages accepted (stored) by the gateway', registers: [this.registry] });
+  readonly messagesRefused = new Counter({
+    name: 'cim_messages_refused_total',
+    help: 'Gateway requests refused, by Smartico error_code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly gatewayDuration = new Histogram({
+    name: 'cim_gateway_request_duration_seconds',
+    help: 'Time to answer a gateway request',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly socketsConnected = new Gauge({ name: 'cim_sockets_connected', help: 'Player sockets connected to this instance', registers: [this.registry] });
+  readonly deliveryLatency = new Histogram({
+    name: 'cim_delivery_latency_seconds',
+    help: 'Time from a message being accepted to its first delivery ack',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86400],
+    registers: [this.registry],
+  });
+  readonly pushAckLatency = new Histogram({
+    name: 'cim_push_ack_latency_seconds',
+    help: 'Time from a message being emitted to a socket to that socket acking it',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly callbacks = new Counter({
+    name: 'cim_callbacks_total',
+    help: 'Status callback attempts to Smartico, by status and result (sent, failed = will retry, dead = gave up)',
+    labelNames: ['status', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Outbox gauges, read from the database at scrape time (the outbox is shared by every instance). */
+  registerOutboxGauges(read: () => Promise<{ pending: number; dead: number; lagSeconds: number }>): void {
+    let scrape: ReturnType<typeof read> | undefined;
+    // one query per scrape for the three gauges
+    const once = (): ReturnType<typeof read> => {
+      scrape ??= read().finally(() => setImmediate(() => (scrape = undefined)));
+      return scrape;
+    };
+    const gauge = (name: string, help: string, pick: (state: Awaited<ReturnType<typeof read>>) => number): void => {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        async collect() {
+          this.set(pick(await once()));
+        },
+      });
+    };
+    gauge('cim_callbacks_pending', 'Status callbacks waiting to be sent (all instances)', (state) => state.pending);
+    gauge('cim_callbacks_dead', 'Status callbacks given up on (all instances)', (state) => state.dead);
+    gauge('cim_outbox_lag_seconds', 'Age of the oldest status callback that is due and not yet sent', (state) => state.lagSeconds);
+  }
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    fastify?.addHook('onResponse', (request, reply, done) => {
+      if (request.url.split('?', 1)[0] === GATEWAY_PATH) this.gatewayDuration.observe(reply.elapsedTime / 1000);
+      done();
+    });
+  }
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { InboxModule } from '../inbox/inbox.module';
+import { MessagesModule } from '../messages/messages.module';
+import { TrackingModule } from '../tracking/tracking.module';
+import { SupportAuthGuard } from './support-auth.guard';
+import { SupportController } from './support.controller';
+import { SupportRepository } from './support.repository';
+import { SupportService } from './support.service';
+
+@Module({
+  imports: [MessagesModule, TrackingModule, InboxModule],
+  controllers: [SupportController],
+  providers: [SupportService, SupportRepository, SupportAuthGuard],
+})
+export class SupportModule {}

@@ -1,0 +1,92 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InboxPublisher } from '../inbox/inbox.publisher';
+import { MessageRepository } from '../messages/message.repository';
+import { ClickLinks } from '../tracking/click-links';
+import { TrackingService } from '../tracking/tracking.service';
+import { SUPPORT_DEFAULT_LIMIT } from './support.dto';
+import { OutboxRow, SupportRepository, SupportSearch } from './support.repository';
+import { SupportMessageView, SupportRow, toSupportView } from './support.view';
+
+export interface SupportMessageList {
+  items: SupportMessageView[];
+  next_cursor: string | null;
+}
+
+export interface SupportMessageDetail {
+  message: SupportMessageView;
+  timeline: Array<{ event: string; at: string }>;
+  callbacks: Array<{ status: string; attempted_at: string; http_status: number | null; error: string | null; duration_ms: number }>;
+  outbox: Array<Omit<OutboxRow, 'next_attempt_at' | 'sent_at'> & { next_attempt_at: string | null; sent_at: string | null }>;
+}
+
+export interface SupportPlayer {
+  ext_user_id: string;
+  unread_count: number;
+  last_seen_at: string | null;
+  connected: boolean | null;
+  messages: SupportMessageList;
+}
+
+const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
+
+/** What support staff may look at and do: any message, any player, and re-queueing dead callbacks. */
+@Injectable()
+export class SupportService {
+  private readonly logger = new Logger(SupportService.name);
+
+  constructor(
+    private readonly support: SupportRepository,
+    private readonly messages: MessageRepository,
+    private readonly tracking: TrackingService,
+    private readonly publisher: InboxPublisher,
+    private readonly links: ClickLinks,
+  ) {}
+
+  async search(search: SupportSearch): Promise<SupportMessageList> {
+    const page = await this.support.search(search);
+    return { items: page.rows.map((row) => this.toView(row)), next_cursor: page.nextCursor };
+  }
+
+  /** null for an unknown message */
+  async message(id: string): Promise<SupportMessageDetail | null> {
+    const row = await this.support.findMessage(id);
+    if (row === null) return null;
+    const [timeline, attempts, outbox] = await Promise.all([this.support.timeline(id), this.support.callbackAttempts(id), this.support.outbox(id)]);
+    return {
+      message: this.toView(row),
+      timeline: timeline.map((entry) => ({ event: entry.event, at: entry.at.toISOString() })),
+      callbacks: attempts.map((attempt) => ({ ...attempt, attempted_at: attempt.attempted_at.toISOString() })),
+      outbox: outbox.map((entry) => ({ ...entry, next_attempt_at: iso(entry.next_attempt_at), sent_at: iso(entry.sent_at) })),
+    };
+  }
+
+  async player(extUserId: string): Promise<SupportPlayer> {
+    const [messages, unread, lastSeen, connected] = await Promise.all([
+      this.search({ extUserId, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: SUPPORT_DEFAULT_LIMIT }),
+      this.messages.countUnread(extUserId),
+      this.support.lastSeen(extUserId),
+      this.isConnected(extUserId),
+    ]);
+    return { ext_user_id: extUserId, unread_count: unread, last_seen_at: iso(lastSeen), connected, messages };
+  }
+
+  /** How many dead callbacks went back in the queue; null for an unknown message. */
+  async retryCallbacks(id: string): Promise<number | null> {
+    if ((await this.support.findMessage(id)) === null) return null;
+    return this.tracking.requeueDeadCallbacks(id);
+  }
+
+  private toView(row: SupportRow): SupportMessageView {
+    return toSupportView(row, this.links.ctaLink(row));
+  }
+
+  /** The whole cluster is asked; an instance that does not answer in time makes the answer unknown, not an error. */
+  private async isConnected(extUserId: string): Promise<boolean | null> {
+    try {
+      return await this.publisher.isConnected(extUserId);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'connected check did not complete');
+      return null;
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { MessageRow, MessageView } from '../messages/message.view';
+import { toMessageView } from '../messages/message.view';
+
+/** The furthest a message got: clicked, else opened, else delivered, else failed, else accepted. */
+export const FURTHEST_STATUSES = ['accepted', 'delivered', 'opened', 'clicked', 'failed'] as const;
+export type FurthestStatus = (typeof FURTHEST_STATUSES)[number];
+
+/** A messages row with its furthest status, computed by the database (SupportRepository). */
+export interface SupportRow extends MessageRow {
+  status: FurthestStatus;
+}
+
+/** What support staff see of a message (SPEC §5): the player's view plus where it came from and got to. */
+export interface SupportMessageView extends MessageView {
+  ext_user_id: string;
+  gateway_id: string;
+  status: FurthestStatus;
+  archived_at: string | null;
+  callback_url: string;
+}
+
+export function toSupportView(row: SupportRow, ctaLink: string | null): SupportMessageView {
+  return {
+    ...toMessageView(row, ctaLink),
+    ext_user_id: row.ext_user_id,
+    gateway_id: row.gateway_id,
+    status: row.status,
+    archived_at: row.archived_at === null ? null : row.archived_at.toISOString(),
+    callback_url: row.callback_url,
+  };
+}

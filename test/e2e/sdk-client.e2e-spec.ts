@@ -1,0 +1,310 @@
+import { randomUUID } from 'node:crypto';
+import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
+import { Inbox, InboxStatus, MessageView, createInbox } from '../../client/src/cim-inbox';
+import { TestApp, createTestApp } from '../utils/create-test-app';
+import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { customIm, postGateway } from '../utils/gateway-client';
+import { playerToken } from '../utils/player-tokens';
+import { sleep } from '../utils/socket-player';
+
+/**
+ * A loopback TCP proxy in front of the app, so a test can take the server away from the SDK
+ * (cut: connections dropped, new ones refused) and bring it back, or swallow what the client
+ * sends (hold) so an ack is lost on the way.
+ */
+class AppProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private holding = false;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = createConnection(this.targetPort, '127.0.0.1');
+      this.sockets.add(client).add(upstream);
+      const forget = (): void => {
+        client.destroy();
+        upstream.destroy();
+        this.sockets.delete(client);
+        this.sockets.delete(upstream);
+      };
+      client.on('error', forget).on('close', forget);
+      upstream.on('error', forget).on('close', forget);
+      client.on('data', (chunk) => {
+        if (!this.holding) upstream.write(chunk);
+      });
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  /** Client → server bytes are dropped from now on (server → client still flows). */
+  hold(): void {
+    this.holding = true;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.holding = false;
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async restore(): Promise<void> {
+    if (!this.server) await this.start();
+  }
+}
+
+/** What one SDK instance told the app. */
+class Recorder {
+  readonly messages: MessageView[] = [];
+  readonly updates: MessageView[] = [];
+  readonly unread: number[] = [];
+  readonly statuses: InboxStatus[] = [];
+
+  constructor(readonly inbox: Inbox) {
+    inbox.onMessage((message) => this.messages.push(message));
+    inbox.onUpdate((message) => this.updates.push(message));
+    inbox.onUnread((count) => this.unread.push(count));
+    inbox.onStatus((status) => this.statuses.push(status));
+  }
+
+  async until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (statuses: ${this.statuses.join(' → ')})`);
+      await sleep(10);
+    }
+  }
+
+  status(status: InboxStatus, timeoutMs?: number): Promise<void> {
+    return this.until(() => this.inbox.status === status, `status ${status}`, timeoutMs);
+  }
+}
+
+describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
+  let sut: TestApp;
+  let smartico: FakeSmarticoServer;
+  const open: Inbox[] = [];
+  const proxies: AppProxy[] = [];
+
+  beforeAll(async () => {
+    sut = await createTestApp();
+    smartico = await FakeSmarticoServer.start();
+  });
+
+  afterEach(async () => {
+    for (const inbox of open.splice(0)) inbox.close();
+    for (const proxy of proxies.splice(0)) await proxy.cut();
+  });
+
+  afterAll(async () => {
+    await smartico.close();
+    await sut.close();
+  });
+
+  const newPlayer = (): string => `sdk-${randomUUID()}`;
+  const connect = (options: Parameters<typeof createInbox>[0]): Recorder => {
+    const inbox = createInbox({ transports: ['websocket'], ...options });
+    open.push(inbox);
+    return new Recorder(inbox);
+  };
+  const proxy = async (): Promise<AppProxy> => {
+    const created = new AppProxy(Number(new URL(sut.url).port));
+    await created.start();
+    proxies.push(created);
+    return created;
+  };
+  const post = async (playerId: string, extension: Record<string, unknown> = {}): Promise<string> => {
+    const reply = await postGateway(sut.url, customIm({ ext_user_id: playerId, callback_url: smartico.url(), extension: { title: 'Hello', ...extension } }));
+    expect(reply.json.error_code).toBe(0);
+    return String(reply.json.ext_message_id);
+  };
+  // straight to the server over REST (not through the SDK or a proxy)
+  const deliveredAt = async (playerId: string, id: string): Promise<string | null> => {
+    const response = await fetch(`${sut.url}/inbox/messages`, { headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
+    const page = (await response.json()) as { items: MessageView[] };
+    return page.items.find((item) => item.id === id)?.delivered_at ?? null;
+  };
+
+  it('hands each message to the app once, acks it (delivered), and keeps the unread count', async () => {
+    const playerId = newPlayer();
+    const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+    await sdk.status('connected');
+    const first = await post(playerId, { cta_url: 'https://casino.example/offer' });
+    const second = await post(playerId);
+
+    await sdk.until(() => sdk.messages.length === 2, 'two messages');
+    expect(sdk.messages.map((message) => message.id)).toEqual([first, second]);
+    // a relative click-tracking link is made to point at the server
+    expect(sdk.messages[0].cta_link).toMatch(new RegExp(`^${sut.url}/t/`));
+    await sdk.until(() => sdk.unread.at(-1) === 2, 'unread 2');
+    await sdk.until(() => smartico.requests.filter((request) => request.query.status === 'delivered').length >= 2, 'two delivered callbacks');
+    expect(await deliveredAt(playerId, first)).not.toBeNull();
+    expect(sdk.statuses).toEqual(['connecting', 'connected']);
+  });
+
+  it('does not hand the app a message twice when the server re-sends it after a lost ack', async () => {
+    const playerId = newPlayer();
+    const lossy = await proxy();
+    const sdk = connect({ url: lossy.url, token: await playerToken(playerId) });
+    await sdk.status('connected');
+
+    lossy.hold(); // the ack the SDK sends never reaches the server
+    const id = await post(playerId);
+    await sdk.until(() => sdk.messages.length === 1, 'the message');
+    await sleep(200);
+    expect(await deliveredAt(playerId, id)).toBeNull();
+
+    await lossy.cut();
+    await sdk.status('reconnecting');
+    await lossy.restore();
+    await sdk.status('connected');
+    // the server re-sent it on connect (it never heard the ack); the SDK acked it again but kept it from the app
+    await sdk.until(() => smartico.requests.some((request) => request.query.ext_message_id === id && request.query.status === 'delivered'), 'delivered callback');
+    expect(await deliveredAt(playerId, id)).not.toBeNull();
+    await sleep(300);
+    expect(sdk.messages.map((message) => message.id)).toEqual([id]);
+  });
+
+  it('reconnects after the server goes away and gets what was sent meanwhile, once, in order', async () => {
+    const playerId = newPlayer();
+    const flaky = await proxy();
+    const sdk = connect({ url: flaky.url, token: await playerToken(playerId) });
+    await sdk.status('connected');
+    const before = await post(playerId);
+    await sdk.until(() => sdk.messages.length === 1, 'the first message');
+
+    await flaky.cut();
+    await sdk.status('reconnecting');
+    const during = [await post(playerId), await post(playerId)];
+    await sleep(300);
+    expect(sdk.messages).toHaveLength(1);
+
+    await flaky.restore();
+    await sdk.status('connected', 15_000);
+    await sdk.until(() => sdk.messages.length === 3, 'the messages sent while away');
+    await sleep(300);
+    expect(sdk.messages.map((message) => message.id)).toEqual([before, ...during]);
+    expect(sdk.statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  });
+
+  it('gets a fresh token from getToken when the server disconnects it at token expiry, and carries on', async () => {
+    const playerId = newPlayer();
+    let refreshes = 0;
+    const sdk = connect({
+      url: sut.url,
+      token: await playerToken(playerId, { expiresIn: '2s' }),
+      getToken: async () => {
+        refreshes++;
+        return playerToken(playerId);
+      },
+    });
+    await sdk.status('connected');
+    await sdk.until(() => sdk.statuses.includes('reconnecting'), 'the disconnect at expiry', 8_000);
+    await sdk.status('connected');
+    expect(refreshes).toBe(1);
+
+    const id = await post(playerId);
+    await sdk.until(() => sdk.messages.some((message) => message.id === id), 'a message after the refresh');
+    expect(sdk.statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
+  });
+
+  it('refreshes a token refused at connect (connect_error "unauthorized") through getToken', async () => {
+    const playerId = newPlayer();
+    let refreshes = 0;
+    const sdk = connect({
+      url: sut.url,
+      token: await playerToken(playerId, { expiresIn: Math.floor(Date.now() / 1000) - 60 }),
+      getToken: async () => {
+        refreshes++;
+        return playerToken(playerId);
+      },
+    });
+    await sdk.status('connected');
+    expect(refreshes).toBe(1);
+  });
+
+  it('reports "unauthorized" when the token is refused and cannot be refreshed, and resumes after setToken', async () => {
+    const playerId = newPlayer();
+    const wrong = await playerToken(playerId, { secret: 'another-secret-that-is-at-least-32-bytes-long' });
+    const stuck = connect({ url: sut.url, token: wrong });
+    await stuck.status('unauthorized');
+
+    // a hook that keeps handing out refused tokens is asked once, not in a loop
+    let refreshes = 0;
+    const refused = connect({
+      url: sut.url,
+      token: wrong,
+      getToken: () => {
+        refreshes++;
+        return wrong;
+      },
+    });
+    await refused.status('unauthorized');
+    await sleep(500);
+    expect(refreshes).toBe(1);
+
+    stuck.inbox.setToken(await playerToken(playerId));
+    await stuck.status('connected');
+  });
+
+  it('lists, counts and acts on messages (socket actions, REST reads), refreshing the token on a 401', async () => {
+    const playerId = newPlayer();
+    let refreshes = 0;
+    const sdk = connect({
+      url: sut.url,
+      token: await playerToken(playerId),
+      getToken: async () => {
+        refreshes++;
+        return playerToken(playerId);
+      },
+    });
+    await sdk.status('connected');
+    const [a, b, c] = [await post(playerId), await post(playerId), await post(playerId, { category: 'promo' })];
+    await sdk.until(() => sdk.messages.length === 3, 'three messages');
+
+    await sdk.inbox.opened(a);
+    await sdk.inbox.clicked(b);
+    await sdk.inbox.archive(c);
+    await sdk.until(() => sdk.updates.some((update) => update.id === b && update.clicked_at !== null), 'the update for b');
+    await expect(sdk.inbox.opened(randomUUID())).rejects.toThrow('message not found');
+
+    // a stale token on the REST side: refreshed once through the hook, then the call goes through
+    sdk.inbox.setToken(await playerToken(playerId, { secret: 'another-secret-that-is-at-least-32-bytes-long' }));
+    const page = await sdk.inbox.list();
+    expect(refreshes).toBe(1);
+    expect(page.items.map((item) => item.id)).toEqual([b, a]);
+    expect(page.items[0].clicked_at).not.toBeNull();
+    expect(page.items[1].opened_at).not.toBeNull();
+    expect(await sdk.inbox.unreadCount()).toBe(0);
+    expect((await sdk.inbox.list({ category: 'promo' })).items).toEqual([]);
+
+    const d = await post(playerId);
+    await sdk.until(() => sdk.unread.at(-1) === 1, 'unread 1');
+    expect((await sdk.inbox.list({ unread: true })).items.map((item) => item.id)).toEqual([d]);
+    expect(await sdk.inbox.readAll()).toBe(1);
+    await sdk.until(() => sdk.unread.at(-1) === 0, 'unread 0');
+  });
+
+  it('closes for good: status "closed", nothing more is handed to the app', async () => {
+    const playerId = newPlayer();
+    const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+    await sdk.status('connected');
+    sdk.inbox.close();
+    expect(sdk.inbox.status).toBe('closed');
+    await post(playerId);
+    await sleep(300);
+    expect(sdk.messages).toEqual([]);
+  });
+});
