@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { GATEWAY_PATH } from './gateway.constants';
 import { CustomImRequestDto, GatewayAcceptedDto, GatewayRefusedDto } from './gateway.dto';
 import { GATEWAY_ERROR_DESCRIPTIONS, GatewayAccepted } from './gateway.errors';
@@ -26,7 +26,7 @@ export class GatewayController {
       'message is committed, or `{"error_code":N,"error_message":…}`. Replaying an accepted request answers the same ' +
       `ext_message_id.\n\n| error_code | meaning |\n|---|---|\n${ERROR_TABLE}`,
   })
-  @ApiHeader({ name: 'Authorization', required: true, description: "the gateway's secret, exactly as configured in Smartico" })
+  @ApiSecurity('gateway')
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(GatewayAcceptedDto) }, { $ref: getSchemaPath(GatewayRefusedDto) }] } })
   accept(@Req() request: GatewayRequest, @Body() body: CustomImRequestDto): Promise<GatewayAccepted> {
     return this.gateway.accept(request.gateway!, body);

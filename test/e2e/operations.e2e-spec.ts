@@ -43,6 +43,42 @@ describe('operations routes', () => {
     expect(request.required).toEqual(expect.arrayContaining(['ext_user_id', 'body', 'im_uid', 'callback_url']));
   });
 
+  it('documents every route, with its auth scheme, in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${sut.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }>>;
+      components: { securitySchemes: Record<string, unknown> };
+    };
+    const routes = Object.entries(document.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /gateway/custom-im',
+        'GET /inbox/messages',
+        'GET /inbox/unread-count',
+        'POST /inbox/messages/{id}/opened',
+        'POST /inbox/messages/{id}/clicked',
+        'POST /inbox/read-all',
+        'DELETE /inbox/messages/{id}',
+        'GET /t/{token}',
+        'GET /support/messages',
+        'GET /support/messages/{id}',
+        'GET /support/players/{ext_user_id}',
+        'POST /support/messages/{id}/callbacks/retry',
+        'GET /health',
+        'GET /health/ready',
+        'GET /metrics',
+      ]),
+    );
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['gateway', 'player', 'support']);
+    expect(document.paths['/gateway/custom-im'].post.security).toEqual([{ gateway: [] }]);
+    expect(document.paths['/inbox/messages'].get.security).toEqual([{ player: [] }]);
+    expect(document.paths['/support/messages'].get.security).toEqual([{ support: [] }]);
+    for (const [route, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        expect([route, method, Object.keys(operation.responses).length > 0]).toEqual([route, method, true]);
+      }
+    }
+  });
+
   it('echoes a sane X-Request-Id and makes one up otherwise', async () => {
     const given = await fetch(`${sut.url}/health`, { headers: { 'x-request-id': 'trace-123' } });
     expect(given.headers.get('x-request-id')).toBe('trace-123');
