@@ -50,7 +50,14 @@ describe('loadEnvConfig', () => {
     expect(sut.supportApiKeys).toEqual(['k1', 'k2']);
   });
 
+  it('turns the demo page on with DEMO=true (dev mode has it anyway)', () => {
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS }).demo).toBe(false);
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, DEMO: 'true' }).demo).toBe(true);
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, DEMO: 'false' }).demo).toBe(false);
+  });
+
   it.each([
+    [{ CIM_GATEWAYS: GATEWAYS, DEMO: 'yes' }, 'DEMO is invalid: must be true or false'],
     [{ CIM_GATEWAYS: '[{"id":' }, 'CIM_GATEWAYS is not valid JSON'],
     [{ CIM_GATEWAYS: '{}' }, 'CIM_GATEWAYS is invalid'],
     [{ CIM_GATEWAYS: '[]' }, 'CIM_GATEWAYS is invalid: must list at least one gateway'],
