@@ -319,13 +319,15 @@ describe('callback_url checked again at send time', () => {
     expect(reply.json.error_code).toBe(0);
     const id = String(reply.json.ext_message_id);
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
-    const deadline = Date.now() + 5_000;
+    // (under a loaded machine an attempt may first time out in the DNS lookup; the refusal follows)
+    const refusal = /^refused by address guard: localhost resolves to (127\.0\.0\.1|::1) \(loopback\)$/;
+    const deadline = Date.now() + 10_000;
     let attempts: Array<{ error: string }> = [];
-    while (attempts.length === 0 && Date.now() < deadline) {
+    while (!attempts.some((attempt) => refusal.test(attempt.error)) && Date.now() < deadline) {
       attempts = (await db.query(`SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1`, [id])).rows;
       await sleep(20);
     }
-    expect(attempts[0].error).toMatch(/^refused by address guard: localhost resolves to (127\.0\.0\.1|::1) \(loopback\)$/);
+    expect(attempts.map((attempt) => attempt.error)).toContainEqual(expect.stringMatching(refusal));
     expect(decoy.requests).toHaveLength(0);
   });
 });
