@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
@@ -15,20 +15,15 @@ interface Instance {
 async function startInstances(databaseUrl: string, extraEnv: Record<string, string>): Promise<Instance[]> {
   return Promise.all(
     [0, 1].map(async () => {
-      const port = await freePort();
-      const process = new AppProcess({
+      const { app, url } = await AppProcess.startHealthy({
         DATABASE_URL: databaseUrl,
         CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
         PLAYER_JWT_SECRET,
         CALLBACK_ALLOWED_HOSTS: '*.smartico.ai',
-        PORT: String(port),
-        HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
         ...extraEnv,
       });
-      const url = `http://127.0.0.1:${port}`;
-      await process.waitForHealthy(url);
-      return { process, url };
+      return { process: app, url };
     }),
   );
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
@@ -17,20 +17,14 @@ describe('the built app: log hygiene and graceful shutdown (SPEC §6)', () => {
   let smartico: FakeSmarticoServer;
 
   const start = async (logLevel: string): Promise<{ app: AppProcess; url: string }> => {
-    const port = await freePort();
-    const app = new AppProcess({
+    return AppProcess.startHealthy({
       DATABASE_URL: database.url,
       CIM_GATEWAYS: JSON.stringify([GATEWAY]),
       PLAYER_JWT_SECRET,
       SUPPORT_API_KEYS: SUPPORT_KEY,
       CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: logLevel,
     });
-    const url = `http://127.0.0.1:${port}`;
-    await app.waitForHealthy(url);
-    return { app, url };
   };
 
   beforeAll(async () => {

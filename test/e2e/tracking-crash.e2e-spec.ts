@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
@@ -17,8 +17,7 @@ describe('callback outbox across a kill -9 and two instances (SPEC §4)', () => 
   const running: AppProcess[] = [];
 
   const start = async (): Promise<string> => {
-    const port = await freePort();
-    const app = new AppProcess({
+    const { app, url } = await AppProcess.startHealthy({
       DATABASE_URL: database.url,
       CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
       PLAYER_JWT_SECRET,
@@ -28,13 +27,9 @@ describe('callback outbox across a kill -9 and two instances (SPEC §4)', () => 
       CALLBACK_RETRY_BASE_MS: '50',
       CALLBACK_RETRY_MAX_MS: '200',
       CALLBACK_POLL_MS: '50',
-      PORT: String(port),
-      HOST: '127.0.0.1',
       LOG_LEVEL: 'error',
     });
     running.push(app);
-    const url = `http://127.0.0.1:${port}`;
-    await app.waitForHealthy(url);
     return url;
   };
 

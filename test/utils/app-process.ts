@@ -37,6 +37,15 @@ export class AppProcess {
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
+  /** Starts the app on a free loopback port with `env` and resolves once /health answers. */
+  static async startHealthy(env: NodeJS.ProcessEnv): Promise<{ app: AppProcess; url: string }> {
+    const port = await freePort();
+    const app = new AppProcess({ ...env, PORT: String(port), HOST: '127.0.0.1' });
+    const url = `http://127.0.0.1:${port}`;
+    await app.waitForHealthy(url);
+    return { app, url };
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
