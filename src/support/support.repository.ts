@@ -147,16 +147,22 @@ export class SupportRepository {
     return rows[0] ?? null;
   }
 
-  timeline(id: string): Promise<TimelineRow[]> {
-    return this.run(timelineSql(id));
-  }
-
-  callbackAttempts(id: string): Promise<CallbackAttemptRow[]> {
-    return this.run(callbackAttemptsSql(id));
-  }
-
-  outbox(id: string): Promise<OutboxRow[]> {
-    return this.run(outboxSql(id));
+  /**
+   * A message with its timeline, attempts and outbox, read from one snapshot: separate reads could
+   * show a callback as sent without the attempt that sent it.
+   */
+  messageDetail(id: string): Promise<{ row: SupportRow; timeline: TimelineRow[]; attempts: CallbackAttemptRow[]; outbox: OutboxRow[] } | null> {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const run = <T>(query: SqlQuery): Promise<T> => manager.query(query.sql, query.params);
+      const [row] = await run<SupportRow[]>(messageSql(id));
+      if (row === undefined) return null;
+      return {
+        row,
+        timeline: await run<TimelineRow[]>(timelineSql(id)),
+        attempts: await run<CallbackAttemptRow[]>(callbackAttemptsSql(id)),
+        outbox: await run<OutboxRow[]>(outboxSql(id)),
+      };
+    });
   }
 
   async lastSeen(extUserId: string): Promise<Date | null> {

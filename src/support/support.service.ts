@@ -49,9 +49,9 @@ export class SupportService {
 
   /** null for an unknown message */
   async message(id: string): Promise<SupportMessageDetail | null> {
-    const row = await this.support.findMessage(id);
-    if (row === null) return null;
-    const [timeline, attempts, outbox] = await Promise.all([this.support.timeline(id), this.support.callbackAttempts(id), this.support.outbox(id)]);
+    const detail = await this.support.messageDetail(id);
+    if (detail === null) return null;
+    const { row, timeline, attempts, outbox } = detail;
     return {
       message: this.toView(row),
       timeline: timeline.map((entry) => ({ event: entry.event, at: entry.at.toISOString() })),
