@@ -73,10 +73,6 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     this.subscription?.unsubscribe();
   }
 
-  get connectedSockets(): number {
-    return this.sessions.size;
-  }
-
   async handleConnection(socket: InboxSocket): Promise<void> {
     const player = socket.data.player;
     const session = new PlayerSession(socket, (messageId, pushToAckSeconds) => {

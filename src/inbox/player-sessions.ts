@@ -73,14 +73,4 @@ export class PlayerSessions {
   has(playerId: string): boolean {
     return this.byPlayer.has(playerId);
   }
-
-  get size(): number {
-    let total = 0;
-    for (const sessions of this.byPlayer.values()) total += sessions.size;
-    return total;
-  }
-
-  all(): PlayerSession[] {
-    return [...this.byPlayer.values()].flatMap((sessions) => [...sessions]);
-  }
 }

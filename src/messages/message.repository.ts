@@ -134,12 +134,6 @@ export class MessageRepository {
     );
   }
 
-  /** The player's own message, whatever its state; null for an unknown id or another player's. */
-  async findOwn(playerId: string, id: string): Promise<MessageRow | null> {
-    const rows: MessageRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = $1 AND ext_user_id = $2`, [id, playerId]);
-    return rows[0] ?? null;
-  }
-
   /** Unread inbox messages: what the badge shows (popup-only messages never reach the inbox). */
   async countUnread(playerId: string): Promise<number> {
     const rows: Array<{ count: number }> = await this.dataSource.query(
