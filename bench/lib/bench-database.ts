@@ -9,13 +9,20 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
+export interface BenchServer {
+  /** A fresh, empty database on the server; dropped by close(). */
+  createDatabase(label: string): Promise<string>;
+  close(): Promise<void>;
+}
+
 const quiet = { info: () => undefined, debug: () => undefined, warn: (message: string) => process.stderr.write(`${message}\n`) };
 
 /**
- * A fresh database for one benchmark run: on DATABASE_URL's server when set, otherwise on an
- * embedded PostgreSQL of its own (fsync and synchronous_commit left on, as in production).
+ * The PostgreSQL a benchmark run uses: DATABASE_URL's server when set, otherwise an embedded
+ * PostgreSQL of its own. fsync and synchronous_commit are left on, as in production, for the app
+ * and the baselines alike.
  */
-export async function benchDatabase(): Promise<BenchDatabase> {
+export async function benchServer(): Promise<BenchServer> {
   let adminUrl = process.env.DATABASE_URL;
   let stopServer = async (): Promise<void> => undefined;
   if (adminUrl === undefined || adminUrl === '') {
@@ -28,21 +35,30 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       rmSync(dir, { recursive: true, force: true });
     };
   }
-  const name = `cim_bench_${Date.now().toString(36)}`;
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const created: string[] = [];
+  const stamp = Date.now().toString(36);
   return {
-    url: url.toString(),
+    createDatabase: async (label: string) => {
+      const name = `cim_bench_${stamp}_${created.length}_${label.replace(/[^a-z0-9]/g, '')}`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      created.push(name);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
     close: async () => {
-      const cleanup = new Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
       await stopServer();
     },
   };
+}
+
+/** One fresh database on its own server (for the single-purpose bench scripts). */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const server = await benchServer();
+  const url = await server.createDatabase('db');
+  return { url, close: () => server.close() };
 }

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDefined, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import { IsHttpUrl, MaxBytes, MaxJsonBytes } from '../common/validators';
+import { IsHttpUrl, IsStorableText, MaxBytes, MaxJsonBytes } from '../common/validators';
 import { MAX_BODY_BYTES, MAX_CALLBACK_URL_LENGTH, MAX_EXTENSION_BYTES, MAX_ID_LENGTH } from './gateway.constants';
 
 /** Smartico may send a numeric player id; a safe integer is kept as its decimal string. */
@@ -19,12 +19,14 @@ export class CustomImRequestDto {
   @IsString({ message: 'ext_user_id must be a string or an integer' })
   @MinLength(1, { message: 'ext_user_id must not be empty' })
   @MaxLength(MAX_ID_LENGTH, { message: `ext_user_id must be at most ${MAX_ID_LENGTH} characters` })
+  @IsStorableText({ message: 'ext_user_id must not contain NUL characters or unpaired surrogates' })
   ext_user_id!: string;
 
   @ApiProperty({ example: 'Best offer ever', description: 'message text; may be empty; at most 64 KiB (UTF-8)' })
   @IsDefined({ message: 'body is required' })
   @IsString({ message: 'body must be a string' })
   @MaxBytes(MAX_BODY_BYTES, { message: 'body must be at most 64 KiB' })
+  @IsStorableText({ message: 'body must not contain NUL characters or unpaired surrogates' })
   body!: string;
 
   @ApiProperty({ example: 'ksjhdf3428yqwr8fhjhfkdj', description: 'Smartico message id, unique per gateway', maxLength: MAX_ID_LENGTH })
@@ -32,6 +34,7 @@ export class CustomImRequestDto {
   @IsString({ message: 'im_uid must be a string' })
   @MinLength(1, { message: 'im_uid must not be empty' })
   @MaxLength(MAX_ID_LENGTH, { message: `im_uid must be at most ${MAX_ID_LENGTH} characters` })
+  @IsStorableText({ message: 'im_uid must not contain NUL characters or unpaired surrogates' })
   im_uid!: string;
 
   @ApiProperty({ example: 'https://api.smartico.ai/cim/callback', description: 'http(s) URL whose host matches CALLBACK_ALLOWED_HOSTS' })
@@ -39,6 +42,7 @@ export class CustomImRequestDto {
   @IsString({ message: 'callback_url must be a string' })
   @MaxLength(MAX_CALLBACK_URL_LENGTH, { message: `callback_url must be at most ${MAX_CALLBACK_URL_LENGTH} characters` })
   @IsHttpUrl({ message: 'callback_url must be an absolute http or https URL' })
+  @IsStorableText({ message: 'callback_url must not contain NUL characters or unpaired surrogates' })
   callback_url!: string;
 
   @ApiPropertyOptional({
@@ -51,6 +55,7 @@ export class CustomImRequestDto {
   @Transform(nullToUndefined)
   @IsObject({ message: 'extension must be a JSON object' })
   @MaxJsonBytes(MAX_EXTENSION_BYTES, { message: 'extension must serialize to at most 64 KiB' })
+  @IsStorableText({ message: 'extension must not contain NUL characters or unpaired surrogates' })
   extension?: Record<string, unknown>;
 
   @ApiPropertyOptional({ nullable: true, description: 'ignored (Smartico sends null)' })

@@ -127,6 +127,25 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0].id).toBe([...ids][0]);
     });
+    it('answers each of many concurrent posts on its own: new ones 0, a changed replay 4, a refused one 2', async () => {
+      const fresh = Array.from({ length: 30 }, () => customIm());
+      const original = customIm();
+      await postGateway(sut.url, original);
+      const replies = await Promise.all([
+        ...fresh.map((request) => postGateway(sut.url, request)),
+        postGateway(sut.url, { ...original, body: 'changed' }),
+        postGateway(sut.url, original),
+        postGateway(sut.url, customIm({ body: 'nul\u0000' })),
+      ]);
+      expect(replies.slice(0, 30).every((reply) => reply.json.error_code === 0)).toBe(true);
+      expect(replies[30].json.error_code).toBe(4);
+      expect(replies[31].json.error_code).toBe(0);
+      expect(replies[32].json.error_code).toBe(2);
+      for (const [index, request] of fresh.entries()) {
+        const rows = await rowsFor(String(request.im_uid));
+        expect(rows.map((row) => row.id)).toEqual([replies[index].json.ext_message_id]);
+      }
+    });
   });
 
   describe('gateways and authorization', () => {
@@ -218,6 +237,15 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
     it('ext_user_id over 255 characters → 3', () => expectRefused(customIm({ ext_user_id: 'p'.repeat(256) }), 3, /^ext_user_id must be at most 255 characters$/));
     it('a request over 256 KiB → 3', () => expectRefused(customIm({ body: 'x'.repeat(256 * 1024) }), 3, /over 256 KiB/));
     it('a request of several MiB → 3', () => expectRefused(customIm({ body: 'x'.repeat(4 * 1024 * 1024) }), 3, /over 256 KiB/));
+
+    it('a NUL character in body → 2, not a database error reported as 5', () =>
+      expectRefused(customIm({ body: 'a\u0000b' }), 2, /^body must not contain NUL characters or unpaired surrogates$/));
+    it('a NUL character in an extension key or value → 2', async () => {
+      await expectRefused(customIm({ extension: { title: 'x\u0000' } }), 2, /^extension must not contain NUL/);
+      await expectRefused(customIm({ extension: { ['k\u0000']: 1 } }), 2, /^extension must not contain NUL/);
+    });
+    it('an unpaired surrogate escape in the extension → 2', () =>
+      expectRefused(`{"ext_user_id":"p1","body":"b","im_uid":"u-${Date.now()}","callback_url":"https://api.smartico.ai/cb","extension":{"t":"\\ud800"}}`, 2, /^extension must not contain NUL/));
 
     it('a GET on the gateway route → 2 saying to POST', async () => {
       const response = await fetch(`${sut.url}/gateway/custom-im`);

@@ -23,7 +23,8 @@ export class AppProcess {
   private readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: NodeJS.ProcessEnv) {
+  /** `nodeArgs` go before the script (e.g. `--inspect=127.0.0.1:9229`, `--cpu-prof`). */
+  constructor(env: NodeJS.ProcessEnv, nodeArgs: string[] = []) {
     const base = { ...process.env };
     // the child sees only what the test gives it, not the developer's or the test runner's database
     delete base.DATABASE_URL;
@@ -31,16 +32,16 @@ export class AppProcess {
     delete base.CIM_AUTHORIZATION;
     delete base.SMARTICO_API_KEY;
     delete base.NODE_ENV;
-    this.child = spawn(process.execPath, [MAIN], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...nodeArgs, MAIN], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
   }
 
   /** Starts the app on a free loopback port with `env` and resolves once /health answers. */
-  static async startHealthy(env: NodeJS.ProcessEnv): Promise<{ app: AppProcess; url: string }> {
+  static async startHealthy(env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<{ app: AppProcess; url: string }> {
     const port = await freePort();
-    const app = new AppProcess({ ...env, PORT: String(port), HOST: '127.0.0.1' });
+    const app = new AppProcess({ ...env, PORT: String(port), HOST: '127.0.0.1' }, nodeArgs);
     const url = `http://127.0.0.1:${port}`;
     await app.waitForHealthy(url);
     return { app, url };

@@ -1,0 +1,161 @@
+/**
+ * The processes a benchmark measures: cim-inbox (the built app, as `npm start` runs it) and the
+ * baselines, each a child process on loopback, optionally with an inspector the bench uses to force
+ * a GC and read the heap (no code in the app is there for the benchmark).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { AppProcess, freePort } from '../../test/utils/app-process';
+
+export const BENCH_SECRETS = {
+  authorization: 'bench-gateway-secret',
+  apiKey: 'bench-api-key',
+  playerJwtSecret: 'bench-player-secret-that-is-at-least-32-bytes',
+};
+
+export interface Memory {
+  heapUsed: number;
+  rss: number;
+}
+
+/** Talks to a child's V8 inspector: forced GC, then process.memoryUsage(). */
+export class Inspector {
+  private constructor(private readonly socket: WebSocket) {}
+  private nextId = 1;
+
+  static async connect(port: number): Promise<Inspector> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+        const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+        return new Inspector(socket);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  private call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const onMessage = (data: Buffer): void => {
+        const reply = JSON.parse(data.toString()) as { id?: number; result?: T; error?: unknown };
+        if (reply.id !== id) return;
+        this.socket.off('message', onMessage);
+        if (reply.error) reject(new Error(JSON.stringify(reply.error)));
+        else resolve(reply.result as T);
+      };
+      this.socket.on('message', onMessage);
+      this.socket.send(JSON.stringify({ id, method, params }));
+    });
+  }
+
+  async memoryAfterGc(): Promise<Memory> {
+    await this.call('HeapProfiler.collectGarbage');
+    await this.call('HeapProfiler.collectGarbage');
+    const result = await this.call<{ result: { value: string } }>('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+      returnByValue: true,
+    });
+    const usage = JSON.parse(result.result.value) as { heapUsed: number; rss: number };
+    return { heapUsed: usage.heapUsed, rss: usage.rss };
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export interface Running {
+  url: string;
+  pid: number;
+  inspector?: Inspector;
+  stop(): Promise<void>;
+  /** SIGSTOP/SIGCONT: takes the process off the CPU while another one is measured. */
+  pause(): void;
+  resume(): void;
+}
+
+export interface StartOptions {
+  inspect?: boolean;
+  /** e.g. ['--cpu-prof', '--cpu-prof-dir=…'] to profile the run */
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+async function inspectArgs(inspect: boolean | undefined): Promise<{ args: string[]; port?: number }> {
+  if (!inspect) return { args: [] };
+  const port = await freePort();
+  return { args: [`--inspect=127.0.0.1:${port}`], port };
+}
+
+/** cim-inbox, built (`dist/main.js`), on a free loopback port. */
+export async function startCim(databaseUrl: string, options: StartOptions = {}): Promise<Running> {
+  const inspect = await inspectArgs(options.inspect);
+  const { app, url } = await AppProcess.startHealthy(
+    {
+      DATABASE_URL: databaseUrl,
+      CIM_AUTHORIZATION: BENCH_SECRETS.authorization,
+      SMARTICO_API_KEY: BENCH_SECRETS.apiKey,
+      PLAYER_JWT_SECRET: BENCH_SECRETS.playerJwtSecret,
+      CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DB_POOL_SIZE: '20',
+      // the load generator is one address: the per-player REST limit is not what is measured
+      PLAYER_RATE_LIMIT_PER_MIN: '1000000',
+      ...options.env,
+    },
+    [...inspect.args, ...(options.nodeArgs ?? [])],
+  );
+  const inspector = inspect.port === undefined ? undefined : await Inspector.connect(inspect.port);
+  return {
+    url,
+    pid: app.pid,
+    inspector,
+    pause: () => app.kill('SIGSTOP'),
+    resume: () => app.kill('SIGCONT'),
+    stop: async () => {
+      inspector?.close();
+      app.kill('SIGCONT');
+      app.kill('SIGTERM');
+      await app.exited;
+    },
+  };
+}
+
+/** A baseline server from bench/baselines (run through tsx), ready once it prints "ready". */
+export async function startBaseline(script: string, env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<Running> {
+  const port = await freePort();
+  const inspect = await inspectArgs(options.inspect);
+  const child: ChildProcess = spawn(process.execPath, [...inspect.args, '--import', 'tsx', join(__dirname, '..', 'baselines', script)], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+  });
+  const inspector = inspect.port === undefined ? undefined : await Inspector.connect(inspect.port);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    inspector,
+    pause: () => child.kill('SIGSTOP'),
+    resume: () => child.kill('SIGCONT'),
+    stop: async () => {
+      inspector?.close();
+      child.kill('SIGCONT');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { BenchServer } from '../lib/bench-database';
+
+export interface BenchContext {
+  quick: boolean;
+  server: BenchServer;
+  /** progress lines go to stderr; the table goes to stdout */
+  log(line: string): void;
+  /** --cpu-prof directory when profiling cim-inbox, else undefined */
+  profileDir?: string;
+}
+
+/** Alternates two measurements `rounds` times (A B, B A, A B …) to spread drift over both. */
+export async function alternate<T>(rounds: number, a: () => Promise<T>, b: () => Promise<T>): Promise<{ a: T[]; b: T[] }> {
+  const results = { a: [] as T[], b: [] as T[] };
+  for (let round = 0; round < rounds; round += 1) {
+    if (round % 2 === 0) {
+      results.a.push(await a());
+      results.b.push(await b());
+    } else {
+      results.b.push(await b());
+      results.a.push(await a());
+    }
+  }
+  return results;
+}
