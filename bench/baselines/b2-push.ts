@@ -1,6 +1,6 @@
 /**
  * Baseline B2: a bare socket.io server (default `ws` engine, no adapter, no auth beyond a handshake
- * field) whose sockets join a per-user room; POST /emit emits the body to that room, then replies.
+ * field) whose sockets join a per-user room; POST /emit replies, then emits the body to that room.
  * What cim-inbox's live push is measured against.
  *   PORT=… node --import tsx bench/baselines/b2-push.ts
  */
@@ -16,8 +16,9 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const message = JSON.parse(Buffer.concat(chunks).toString()) as { ext_user_id: string };
-    inbox.to(`user:${message.ext_user_id}`).emit('message', message);
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"error_code":0}');
+    // as cim-inbox does: the reply goes first, the push on the next turn of the event loop
+    setImmediate(() => inbox.to(`user:${message.ext_user_id}`).emit('message', message));
   });
 });
 const io = new Server(server, { serveClient: false, perMessageDeflate: false });

@@ -5,6 +5,8 @@ export interface BenchContext {
   server: BenchServer;
   /** progress lines go to stderr; the table goes to stdout */
   log(line: string): void;
+  /** a fast local Smartico callback receiver, as callback_url of every posted message */
+  callbackUrl: string;
   /** --cpu-prof directory when profiling cim-inbox, else undefined */
   profileDir?: string;
 }

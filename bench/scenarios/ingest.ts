@@ -19,7 +19,6 @@ export interface IngestResult {
   latency: { b1: LoadResult['latency']; cim: LoadResult['latency'] };
 }
 
-const CALLBACK = 'http://127.0.0.1:9/callback';
 
 async function countRows(url: string, table: string): Promise<number> {
   const client = new Client({ connectionString: url });
@@ -41,8 +40,8 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
   const cimUrl = await context.server.createDatabase('ingest');
   const b1 = await startBaseline('b1-ingest.ts', { DATABASE_URL: b1Url, POOL_SIZE: '20' });
   const cim = await startCim(cimUrl, { nodeArgs: context.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] : [] });
-  const b1Target = { url: `${b1.url}/ingest`, body: customImTemplate(CALLBACK) };
-  const cimTarget = { url: `${cim.url}/gateway/custom-im`, headers: { authorization: BENCH_SECRETS.authorization }, body: customImTemplate(CALLBACK) };
+  const b1Target = { url: `${b1.url}/ingest`, body: customImTemplate(context.callbackUrl) };
+  const cimTarget = { url: `${cim.url}/gateway/custom-im`, headers: { authorization: BENCH_SECRETS.authorization }, body: customImTemplate(context.callbackUrl) };
   let refusedOrFailed = 0;
 
   const measure = async (server: Running, target: typeof b1Target, table: string, databaseUrl: string, rate?: number) => {

@@ -23,6 +23,7 @@ const COLUMNS = `id, gateway_id, im_uid, ext_user_id, body, callback_url, extens
  * the next batch (measured with `npm run bench`: fewer, larger commits beat one per request).
  */
 const INSERT_BATCHES_IN_FLIGHT = 4;
+const ACK_BATCHES_IN_FLIGHT = 2;
 
 /** Shown to the player: not archived, not failed, not expired. */
 const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
@@ -225,24 +226,43 @@ export class MessageRepository {
 
   /**
    * The first ack of a pushed message: sets delivered_at once, records the event and enqueues
-   * the `delivered` callback, in one statement. Returns the row when this call delivered it, null when it already was (or is not
-   * the player's, or no longer visible).
+   * the `delivered` callback, in one statement (group-committed with concurrent acks; a failed
+   * batch, e.g. a deadlock between overlapping batches, is retried ack by ack). Returns the row
+   * when this call delivered it, null when it already was (or is not the player's, or is failed).
    */
-  async markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
+  markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
+    return this.deliveries.submit({ playerId, id });
+  }
+
+  /** Delivery acks arrive one per pushed message: concurrent ones share one statement and commit. */
+  private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>(
+    (acks) => this.markDeliveredMany(acks),
+    { maxBatch: 500, maxInFlight: ACK_BATCHES_IN_FLIGHT },
+  );
+
+  private async markDeliveredMany(acks: Array<{ playerId: string; id: string }>): Promise<Array<MessageRow | null>> {
     const rows: MessageRow[] = await this.dataSource.query(
       `WITH delivered AS (
-         UPDATE messages SET delivered_at = now()
-          WHERE id = $1 AND ext_user_id = $2 AND delivered_at IS NULL AND failed_at IS NULL
-          RETURNING *
+         UPDATE messages m SET delivered_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS a(id, player)
+          WHERE m.id = a.id AND m.ext_user_id = a.player AND m.delivered_at IS NULL AND m.failed_at IS NULL
+          RETURNING m.*
        ), recorded AS (
          INSERT INTO message_events (message_id, event, at) SELECT id, 'delivered', delivered_at FROM delivered
        ), enqueued AS (
          ${ENQUEUE_CALLBACKS(`SELECT id, 'delivered' FROM delivered`)}
        )
        SELECT ${COLUMNS} FROM delivered`,
-      [id, playerId],
+      [acks.map((ack) => ack.id), acks.map((ack) => ack.playerId)],
     );
-    return rows[0] ?? null;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // an id acked twice in one batch is delivered once: the first ack gets the row
+    return acks.map((ack) => {
+      const row = byId.get(ack.id);
+      if (row === undefined || row.ext_user_id !== ack.playerId) return null;
+      byId.delete(ack.id);
+      return row;
+    });
   }
 
   /**

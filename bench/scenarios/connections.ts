@@ -1,0 +1,136 @@
+/**
+ * Connections: a swarm of sockets (in child processes, a few thousand file descriptors each) is
+ * held for a while; none may drop. Heap per connection is measured on the server after a forced
+ * GC (through its inspector), for cim-inbox and for B2 with the same number of sockets.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Memory, Running, startBaseline, startCim } from '../lib/servers';
+import { BenchContext } from './context';
+
+const PER_WORKER = 5_000;
+
+export interface ConnectionsRun {
+  sockets: number;
+  heldSeconds: number;
+  dropped: number;
+  before: Memory;
+  after: Memory;
+  heapPerConnection: number;
+  rssPerConnection: number;
+}
+
+export interface ConnectionsResult {
+  cim: ConnectionsRun;
+  b2: ConnectionsRun;
+  heapRatio: number;
+  /** why fewer than the 20,000 sockets asked for, when so */
+  limitedBy?: string;
+}
+
+class Swarm {
+  private readonly workers: ChildProcess[] = [];
+  private readonly dropped: number[] = [];
+
+  async start(target: 'cim' | 'b2', url: string, sockets: number, prefix: string): Promise<void> {
+    const ready: Array<Promise<void>> = [];
+    for (let first = 0; first < sockets; first += PER_WORKER) {
+      const count = Math.min(PER_WORKER, sockets - first);
+      const index = this.workers.length;
+      this.dropped.push(0);
+      const worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'lib', 'swarm-worker.ts'), target, url, String(first), String(count), prefix], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      this.workers.push(worker);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          worker.stdout!.on('data', (chunk: Buffer) => {
+            for (const line of chunk.toString().split('\n')) {
+              if (line.startsWith('connected')) resolve();
+              const match = /^dropped (\d+)/.exec(line);
+              if (match) this.dropped[index] = Number(match[1]);
+            }
+          });
+          worker.once('exit', (code) => reject(new Error(`swarm worker exited with ${code}`)));
+        }),
+      );
+      // workers connect one after another: a stampede of handshakes is not what is measured here
+      await ready[ready.length - 1];
+    }
+    await Promise.all(ready);
+  }
+
+  droppedCount(): number {
+    return this.dropped.reduce((sum, n) => sum + n, 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.removeAllListeners('exit');
+            worker.once('exit', () => resolve());
+            worker.kill('SIGTERM');
+          }),
+      ),
+    );
+  }
+}
+
+/** A process may hold only so many descriptors (`ulimit -n`): leave room for pools and files. */
+function socketBudget(wanted: number): { sockets: number; limitedBy?: string } {
+  const limit = Number(process.env.CIM_BENCH_FD_LIMIT ?? readSoftFdLimit());
+  const room = limit - 400;
+  if (room >= wanted) return { sockets: wanted };
+  return { sockets: room, limitedBy: `the open-file limit of ${limit} per process (ulimit -n) on this machine` };
+}
+
+function readSoftFdLimit(): number {
+  const limits = require('node:fs').readFileSync('/proc/self/limits', 'utf8') as string;
+  const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
+  return line ? Number(line.split(/\s+/)[3]) : 1024;
+}
+
+async function hold(context: BenchContext, server: Running, target: 'cim' | 'b2', sockets: number, seconds: number): Promise<ConnectionsRun> {
+  const before = await server.inspector!.memoryAfterGc();
+  const swarm = new Swarm();
+  try {
+    const started = performance.now();
+    await swarm.start(target, server.url, sockets, `held-${target}`);
+    context.log(`  ${target}: ${sockets} sockets connected in ${((performance.now() - started) / 1000).toFixed(1)} s; holding ${seconds} s`);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const after = await server.inspector!.memoryAfterGc();
+    return {
+      sockets,
+      heldSeconds: seconds,
+      dropped: swarm.droppedCount(),
+      before,
+      after,
+      heapPerConnection: (after.heapUsed - before.heapUsed) / sockets,
+      rssPerConnection: (after.rss - before.rss) / sockets,
+    };
+  } finally {
+    await swarm.stop();
+  }
+}
+
+export async function connectionsScenario(context: BenchContext): Promise<ConnectionsResult> {
+  const budget = socketBudget(context.quick ? 2_000 : 20_000);
+  const holdSeconds = context.quick ? 10 : 300;
+  const b2 = await startBaseline('b2-push.ts', {}, { inspect: true });
+  let b2Run: ConnectionsRun;
+  try {
+    b2Run = await hold(context, b2, 'b2', budget.sockets, context.quick ? 5 : 20);
+  } finally {
+    await b2.stop();
+  }
+  const cim = await startCim(await context.server.createDatabase('connections'), { inspect: true });
+  let cimRun: ConnectionsRun;
+  try {
+    cimRun = await hold(context, cim, 'cim', budget.sockets, holdSeconds);
+  } finally {
+    await cim.stop();
+  }
+  return { cim: cimRun, b2: b2Run, heapRatio: cimRun.heapPerConnection / b2Run.heapPerConnection, limitedBy: budget.limitedBy };
+}
