@@ -1,0 +1,189 @@
+/**
+ * `npm run bench [-- --quick] [--only ingest,push,connections,catchup,callbacks,fanout] [--profile DIR]`
+ *
+ * Starts its own PostgreSQL (embedded, or on DATABASE_URL's server), runs each scenario against
+ * cim-inbox and its same-run baseline, prints one table and writes bench/results/: latest.json,
+ * latest.md and latency.svg (a quick run writes quick.*, so it never replaces the full results the
+ * README shows). A full run also updates the README's table between its bench markers.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { benchServer } from './lib/bench-database';
+import { startReceiver } from './lib/receiver';
+import { LatencyGroup, Row, latencySvg, markdownTable } from './lib/report';
+import { median } from './lib/stats';
+import { CallbacksResult, callbacksScenario } from './scenarios/callbacks';
+import { CatchUpResult, catchUpScenario } from './scenarios/catch-up';
+import { ConnectionsResult, connectionsScenario } from './scenarios/connections';
+import { BenchContext } from './scenarios/context';
+import { IngestResult, ingestScenario } from './scenarios/ingest';
+import { FanoutResult, PushResult, fanoutScenario, pushScenario } from './scenarios/push';
+
+const SCENARIOS = ['ingest', 'push', 'connections', 'catchup', 'callbacks', 'fanout'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+interface Results {
+  ingest?: IngestResult;
+  push?: PushResult;
+  connections?: ConnectionsResult;
+  catchup?: CatchUpResult;
+  callbacks?: CallbacksResult;
+  fanout?: FanoutResult;
+}
+
+function parseArgs(argv: string[]): { quick: boolean; only: Scenario[]; profileDir?: string } {
+  const quick = argv.includes('--quick');
+  const onlyIndex = argv.indexOf('--only');
+  const only = onlyIndex >= 0 ? (argv[onlyIndex + 1].split(',') as Scenario[]) : [...SCENARIOS];
+  for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
+  const profileIndex = argv.indexOf('--profile');
+  return { quick, only, profileDir: profileIndex >= 0 ? argv[profileIndex + 1] : undefined };
+}
+
+const f = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const per = (value: number): string => `${f(value, 0)}/s`;
+const msp = (value: number): string => `${f(value)} ms`;
+const kb = (bytes: number): string => `${f(bytes / 1024, 1)} KB`;
+
+function rows(results: Results): Row[] {
+  const out: Row[] = [];
+  const { ingest, push, connections, catchup, callbacks, fanout } = results;
+  if (ingest) {
+    const cim = median(ingest.cim.acceptedPerSecond);
+    const b1 = median(ingest.b1.requestsPerSecond);
+    out.push({ scenario: 'ingest', figure: `max accepted msgs/s (${ingest.connections} connections, median of ${ingest.cim.acceptedPerSecond.length})`, cim: per(cim), baseline: `B1 ${per(b1)}`, ratio: f(ingest.throughputRatio), target: '≥ 1.0 (stretch 1.5)', met: ingest.throughputRatio >= 1 });
+    out.push({ scenario: 'ingest latency', figure: `p99 ack at ${ingest.rate} req/s (70 % of B1)`, cim: msp(median(ingest.cim.p99AtRate)), baseline: `B1 ${msp(median(ingest.b1.p99AtRate))}`, ratio: f(ingest.latencyRatio), target: '≤ 1.5', met: ingest.latencyRatio <= 1.5 });
+  }
+  if (push) {
+    const { cim, b2 } = push;
+    out.push({ scenario: 'live push', figure: `POST → message p50 / p99, ${cim.players} sockets, ${cim.rate} msgs/s`, cim: `${msp(cim.postToMessage.p50)} / ${msp(cim.postToMessage.p99)}`, baseline: `B2 ${msp(b2.postToMessage.p50)} / ${msp(b2.postToMessage.p99)}`, ratio: '–', target: 'p50 ≤ 5 ms, p99 ≤ 25 ms', met: cim.postToMessage.p50 <= 5 && cim.postToMessage.p99 <= 25 && cim.lost === 0 });
+    out.push({ scenario: 'live push', figure: 'push stage p99 (reply → message)', cim: msp(cim.replyToMessage.p99), baseline: `B2 ${msp(b2.replyToMessage.p99)}`, ratio: f(push.pushStageRatio), target: '≤ 2', met: push.pushStageRatio <= 2 });
+    out.push({ scenario: 'live push', figure: 'messages lost', cim: String(cim.lost), baseline: `B2 ${b2.lost}`, ratio: '–', target: '0', met: cim.lost === 0 });
+  }
+  if (connections) {
+    const { cim, b2 } = connections;
+    out.push({ scenario: 'connections', figure: `${cim.sockets} sockets held ${cim.heldSeconds} s: dropped`, cim: String(cim.dropped), baseline: `B2 ${b2.dropped}`, ratio: '–', target: '0', met: cim.dropped === 0 });
+    out.push({ scenario: 'connections', figure: 'heap per connection (after GC)', cim: kb(cim.heapPerConnection), baseline: `B2 ${kb(b2.heapPerConnection)}`, ratio: f(connections.heapRatio), target: '≤ 1.3', met: connections.heapRatio <= 1.3 });
+  }
+  if (catchup) {
+    out.push({ scenario: 'catch-up', figure: `${catchup.messages} messages, connect → last (p99 of ${catchup.repetitions})`, cim: msp(catchup.connectToAll.p99), baseline: '–', ratio: '–', target: '≤ 100 ms, all, in order', met: catchup.connectToAll.p99 <= 100 && catchup.allInOrder && catchup.missing === 0 });
+  }
+  if (callbacks) {
+    out.push({ scenario: 'callbacks', figure: `callbacks/s to a local receiver (${callbacks.callbacks}, concurrency ${callbacks.concurrency})`, cim: per(median(callbacks.cimPerSecond)), baseline: `B3 ${per(median(callbacks.b3PerSecond))}`, ratio: f(callbacks.ratio), target: '≥ 0.8', met: callbacks.ratio >= 0.8 });
+    if (ingest) {
+      const drain = median(callbacks.cimPerSecond) / median(ingest.cim.acceptedPerSecond);
+      out.push({ scenario: 'callbacks', figure: 'drain rate ÷ ingest rate', cim: f(drain), baseline: '–', ratio: f(drain), target: '≥ 1', met: drain >= 1 });
+    }
+  }
+  if (fanout) {
+    const { run } = fanout;
+    out.push({ scenario: 'fan-out', figure: `2 instances, POST → message p99 across ÷ within (${run.players} sockets, ${run.rate} msgs/s)`, cim: `${msp(run.across!.p99)} / ${msp(run.within!.p99)}`, baseline: '–', ratio: f(fanout.ratio), target: '≤ 2', met: fanout.ratio <= 2 && run.lost === 0 });
+  }
+  return out;
+}
+
+function latencyGroups(results: Results): LatencyGroup[] {
+  const groups: LatencyGroup[] = [];
+  if (results.ingest) groups.push({ title: `Gateway ack at ${results.ingest.rate} req/s`, series: [{ label: 'B1 (Fastify + pg)', summary: results.ingest.latency.b1, baseline: true }, { label: 'cim-inbox', summary: results.ingest.latency.cim, baseline: false }] });
+  if (results.push) {
+    groups.push({ title: `Live push, POST → message (${results.push.cim.players} sockets, ${results.push.cim.rate}/s)`, series: [{ label: 'B2 (bare socket.io)', summary: results.push.b2.postToMessage, baseline: true }, { label: 'cim-inbox', summary: results.push.cim.postToMessage, baseline: false }] });
+    groups.push({ title: 'Push stage, reply → message', series: [{ label: 'B2 (bare socket.io)', summary: results.push.b2.replyToMessage, baseline: true }, { label: 'cim-inbox', summary: results.push.cim.replyToMessage, baseline: false }] });
+  }
+  if (results.fanout) groups.push({ title: 'Fan-out over two instances, POST → message', series: [{ label: 'same instance', summary: results.fanout.run.within!, baseline: true }, { label: 'across instances', summary: results.fanout.run.across!, baseline: false }] });
+  if (results.catchup) groups.push({ title: 'Catch-up of 100 messages, connect → last', series: [{ label: 'cim-inbox', summary: results.catchup.connectToAll, baseline: false }] });
+  return groups;
+}
+
+async function machine(databaseUrl: string): Promise<Record<string, string | number>> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  const { rows: version } = await client.query<{ version: string }>('SELECT version()');
+  const { rows: settings } = await client.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')`);
+  await client.end();
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    postgres: version[0].version.split(',')[0],
+    ...Object.fromEntries(settings.map((row) => [row.name, row.setting])),
+    commit,
+    date: new Date().toISOString(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { quick, only, profileDir } = parseArgs(process.argv.slice(2));
+  const log = (line: string): void => void process.stderr.write(`${line}\n`);
+  const started = performance.now();
+  const server = await benchServer();
+  const receiver = await startReceiver();
+  const context: BenchContext = { quick, server, log, callbackUrl: receiver.url, profileDir };
+  const results: Results = {};
+  const failures: Record<string, string> = {};
+  let info: Record<string, string | number> = {};
+  try {
+    info = await machine(await server.createDatabase('info'));
+    log(`cim-inbox bench (${quick ? 'quick' : 'full'}): ${info.cpu}, ${info.memory}, Node ${info.node}, ${info.postgres}, fsync ${info.fsync}, synchronous_commit ${info.synchronous_commit}`);
+    const run = async <K extends Scenario>(name: K, body: () => Promise<NonNullable<Results[K]>>): Promise<void> => {
+      if (!only.includes(name)) return;
+      const scenarioStarted = performance.now();
+      log(`\n▶ ${name}`);
+      try {
+        results[name] = await body();
+        log(`  ${name} done in ${((performance.now() - scenarioStarted) / 1000).toFixed(0)} s`);
+      } catch (error) {
+        failures[name] = error instanceof Error ? error.message : String(error);
+        log(`  ${name} FAILED: ${failures[name]}`);
+      }
+    };
+    await run('ingest', () => ingestScenario(context));
+    // live push and fan-out post at 70 % of the gateway's measured max (or a fixed rate without it)
+    const pushRate = results.ingest ? Math.round(0.7 * median(results.ingest.cim.acceptedPerSecond)) : quick ? 500 : 1_000;
+    await run('push', () => pushScenario(context, pushRate));
+    await run('fanout', () => fanoutScenario(context, Math.round(pushRate / 2)));
+    await run('catchup', () => catchUpScenario(context));
+    await run('callbacks', () => callbacksScenario(context));
+    await run('connections', () => connectionsScenario(context));
+  } finally {
+    await receiver.close();
+    await server.close();
+  }
+
+  const table = markdownTable(rows(results));
+  const minutes = (performance.now() - started) / 60_000;
+  const caption = `${quick ? 'quick' : 'full'} run, ${info.date}, ${info.cpu}, Node ${info.node}, ${info.postgres}, commit ${info.commit}`;
+  process.stdout.write(`\n${table}\n\n${caption}; ${minutes.toFixed(1)} min\n`);
+  for (const [name, message] of Object.entries(failures)) process.stdout.write(`scenario ${name} failed: ${message}\n`);
+
+  const directory = join(__dirname, 'results');
+  mkdirSync(directory, { recursive: true });
+  const stem = quick ? 'quick' : 'latest';
+  writeFileSync(join(directory, `${stem}.json`), `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine: info, minutes, results, failures }, null, 2)}\n`);
+  writeFileSync(join(directory, `${stem}.md`), `${table}\n\n_${caption}._\n`);
+  writeFileSync(join(directory, quick ? 'quick-latency.svg' : 'latency.svg'), latencySvg(latencyGroups(results), caption));
+  if (!quick && only.length === SCENARIOS.length) {
+    const readmePath = join(__dirname, '..', 'README.md');
+    const readme = readFileSync(readmePath, 'utf8');
+    const start = '<!-- bench:start -->';
+    const end = '<!-- bench:end -->';
+    if (readme.includes(start) && readme.includes(end)) {
+      const updated = `${readme.slice(0, readme.indexOf(start) + start.length)}\n${table}\n\n_${caption}._\n${readme.slice(readme.indexOf(end))}`;
+      writeFileSync(readmePath, updated);
+    }
+  }
+  if (Object.keys(failures).length > 0) process.exitCode = 1;
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
