@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { setPostmaster } from './cpu';
 
 export interface BenchDatabase {
   url: string;
@@ -37,6 +38,9 @@ export async function benchServer(): Promise<BenchServer> {
   }
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
+  // CPU figures count this server's processes only (other PostgreSQLs may share the machine)
+  const { rows } = await admin.query<{ setting: string }>(`SELECT setting FROM pg_settings WHERE name = 'data_directory'`).catch(() => ({ rows: [] }));
+  if (rows[0]) setPostmaster(rows[0].setting);
   const created: string[] = [];
   const stamp = Date.now().toString(36);
   return {

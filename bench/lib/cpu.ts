@@ -13,22 +13,44 @@ function processCpuSeconds(pid: number): number {
   }
 }
 
-function postgresPids(): number[] {
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The bench's PostgreSQL: its postmaster (first line of postmaster.pid) and the backends it forked. */
+function postgresPids(postmaster: number | undefined): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
     .filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') return false;
+        return postmaster === undefined || pid === postmaster || parentOf(pid) === postmaster;
       } catch {
         return false;
       }
     });
 }
 
-/** CPU seconds used by `pid` and by all PostgreSQL processes between start() and the returned stop(). */
+let postmasterPid: number | undefined;
+
+/** Counts only this PostgreSQL's processes from now on (others on the machine are not ours). */
+export function setPostmaster(dataDirectory: string): void {
+  try {
+    postmasterPid = Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n')[0]);
+  } catch {
+    postmasterPid = undefined;
+  }
+}
+
+/** CPU seconds used by `pid` and by the bench's PostgreSQL between start() and the returned stop(). */
 export function cpuMeter(pid: number): () => { process: number; postgres: number; self: number } {
-  const sumPostgres = (): Map<number, number> => new Map(postgresPids().map((p) => [p, processCpuSeconds(p)]));
+  const sumPostgres = (): Map<number, number> => new Map(postgresPids(postmasterPid).map((p) => [p, processCpuSeconds(p)]));
   const appBefore = processCpuSeconds(pid);
   const pgBefore = sumPostgres();
   const selfBefore = process.cpuUsage();

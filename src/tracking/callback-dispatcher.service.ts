@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Subscription } from 'rxjs';
+import { GroupCommit } from '../common/group-commit';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { MessageEvents } from '../messages/message-events';
@@ -23,7 +24,9 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   private running = false;
   private loop?: Promise<void>;
   private readonly wakeUp = new WakeSignal();
-  private readonly recorder: AttemptRecorder;
+  /** attempt records that finish while a write is in progress go out together in the next one */
+  private readonly recorder: GroupCommit<AttemptRecord, void>;
+  private readonly recording = new Set<Promise<void>>();
   private subscription?: Subscription;
 
   constructor(
@@ -34,7 +37,13 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     private readonly metrics: Metrics,
   ) {
     this.gateways = new Map(config.gateways.map((gateway) => [gateway.id, gateway]));
-    this.recorder = new AttemptRecorder((records) => this.outbox.recordAttempts(records));
+    this.recorder = new GroupCommit(
+      async (records) => {
+        await this.outbox.recordAttempts(records);
+        return records.map(() => undefined);
+      },
+      { maxBatch: 500, maxInFlight: 1 },
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -58,34 +67,49 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * A pipeline, not batches: as soon as a send finishes its slot is refilled, so one receiver
-   * that hangs until the timeout holds one slot, not the queue.
+   * A pipeline, not batches: as soon as a send finishes its slot is refilled from a batch claimed
+   * ahead, so one receiver that hangs until the timeout holds one slot, not the queue, and a claim
+   * (one statement for up to 50 callbacks) is made while the slots are still busy.
    */
   private async run(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    const { concurrency, pollMs } = this.config.callbacks;
+    const ready: Array<{ callback: ClaimedCallback; claimedAt: number }> = [];
+    const { concurrency, pollMs, leaseMs } = this.config.callbacks;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      // refill when half the slots are free: one claim per several sends, not one per send
-      if (inFlight.size <= concurrency / 2) {
+      if (ready.length < concurrency) {
         try {
-          claimed = await this.outbox.claimDue(Math.min(BATCH, concurrency - inFlight.size), this.config.callbacks.leaseMs);
+          claimed = await this.outbox.claimDue(BATCH, leaseMs);
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'could not claim callbacks');
         }
+        const claimedAt = Date.now();
+        for (const callback of claimed) ready.push({ callback, claimedAt });
       }
-      for (const callback of claimed) {
+      while (ready.length > 0 && inFlight.size < concurrency) {
+        const { callback, claimedAt } = ready.shift()!;
+        // held so long its lease may lapse and another instance claim it: not sending it now
+        // avoids a duplicate; it is due again once the lease is over
+        if (Date.now() - claimedAt > leaseMs / 2) continue;
         const sending: Promise<void> = this.send(callback).finally(() => {
           inFlight.delete(sending);
           this.wakeUp.notify();
         });
         inFlight.add(sending);
       }
-      if (claimed.length > 0 && inFlight.size <= concurrency / 2) continue;
+      // a full batch means more is probably due: claim again while there is room to hold it
+      if (claimed.length === BATCH && ready.length < concurrency) continue;
       // sleep until the poll interval passes, a slot frees up, or a local change enqueues work
       await this.wakeUp.wait(pollMs);
     }
     await Promise.all(inFlight);
+    await Promise.all(this.recording);
+    try {
+      await this.outbox.releaseClaims(ready.map(({ callback }) => callback.id));
+    } catch (error) {
+      // their leases run out instead
+      this.logger.warn({ err: (error as Error).message }, 'could not release unsent claims');
+    }
   }
 
   private async send(callback: ClaimedCallback): Promise<void> {
@@ -104,12 +128,14 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     if (record.outcome.state === 'dead') {
       this.logger.warn({ messageId: callback.message_id, status: callback.status, attempts: callback.attempts, error: record.error }, 'callback dead');
     }
-    try {
-      await this.recorder.record(record);
-    } catch (error) {
+    // the slot is free once the request is done; the record commits with others in the background
+    // (a crash before it commits means a re-send after the lease: at least once, never lost)
+    const recording = this.recorder.submit(record).catch((error: unknown) => {
       // the lease runs out and the callback is sent again: at least once, never lost
       this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
-    }
+    });
+    this.recording.add(recording);
+    void recording.finally(() => this.recording.delete(recording));
   }
 
   private outcome(callback: ClaimedCallback, ok: boolean): AttemptRecord['outcome'] {
@@ -146,39 +172,5 @@ class WakeSignal {
       }
       this.resolve = done;
     });
-  }
-}
-
-/**
- * Group commit for attempt records: records that finish while a write is in progress go out
- * together in the next one, so N concurrent sends cost about one commit, not N.
- */
-class AttemptRecorder {
-  private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
-  private writing = false;
-
-  constructor(private readonly write: (records: AttemptRecord[]) => Promise<void>) {}
-
-  record(record: AttemptRecord): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.writing) setImmediate(() => void this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
-    const batch = this.queue;
-    this.queue = [];
-    try {
-      await this.write(batch.map((entry) => entry.record));
-      for (const entry of batch) entry.done();
-    } catch (error) {
-      for (const entry of batch) entry.done(error);
-    } finally {
-      this.writing = false;
-      if (this.queue.length > 0) void this.flush();
-    }
   }
 }

@@ -39,26 +39,23 @@ export class OutboxRepository {
    * Claims up to `limit` due callbacks for `leaseMs`: a claimed row is invisible to every other
    * instance until the lease ends (a crashed sender's work comes back after it). A status waits
    * while an earlier one of the same message is still pending, so Smartico hears the funnel in
-   * order. The queue head is read through its index first and only then checked for the funnel,
-   * so a claim costs the same with 10 or 10 million callbacks queued; waiting statuses do not
-   * clog the head because a retry pushes its later siblings back with it (recordAttempts).
+   * order. The queue is walked in its index order and stops after `limit` rows (the funnel check is
+   * a per-row index probe — `OFFSET 0` keeps PostgreSQL from turning it into a hash anti-join over
+   * the whole queue), so a claim costs the same with 10 or 10 million callbacks queued; waiting
+   * statuses do not clog the head because a retry pushes its later siblings back with it
+   * (recordAttempts). SKIP LOCKED re-checks every condition on the locked row's latest version, so
+   * a row another instance claimed meanwhile drops out.
    */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedCallback[]> {
     const [rows]: [ClaimedCallback[], number] = await this.dataSource.query(
-      `WITH head AS MATERIALIZED (
-         SELECT id, message_id, funnel_rank FROM callbacks
-          WHERE state = 'pending' AND next_attempt_at <= now()
-            AND (locked_until IS NULL OR locked_until < now())
-          ORDER BY next_attempt_at, id
-          LIMIT $1 * 4
-       ), due AS (
-         -- re-tested on the row itself: after SKIP LOCKED takes the lock, PostgreSQL re-checks these
-         -- against the latest version, so a row another instance claimed meanwhile drops out
-         SELECT c.id FROM callbacks c JOIN head ON head.id = c.id
-          WHERE c.state = 'pending' AND (c.locked_until IS NULL OR c.locked_until < now())
+      `WITH due AS (
+         SELECT c.id FROM callbacks c
+          WHERE c.state = 'pending' AND c.next_attempt_at <= now()
+            AND (c.locked_until IS NULL OR c.locked_until < now())
             AND NOT EXISTS (
                   SELECT 1 FROM callbacks earlier
-                   WHERE earlier.message_id = head.message_id AND earlier.state = 'pending' AND earlier.funnel_rank < head.funnel_rank)
+                   WHERE earlier.message_id = c.message_id AND earlier.state = 'pending' AND earlier.funnel_rank < c.funnel_rank
+                  OFFSET 0)
           ORDER BY c.next_attempt_at, c.id
           LIMIT $1
           FOR UPDATE OF c SKIP LOCKED
@@ -66,11 +63,20 @@ export class OutboxRepository {
        UPDATE callbacks c
           SET locked_until = now() + $2 * interval '1 millisecond', attempts = c.attempts + 1
          FROM due, messages m
-        WHERE c.id = due.id AND m.id = c.message_id AND c.state = 'pending'
+        WHERE c.id = due.id AND m.id = c.message_id
        RETURNING c.id::text AS id, c.message_id, c.status, c.attempts, c.window_started_at, m.callback_url, m.gateway_id`,
       [limit, leaseMs],
     );
     return rows;
+  }
+
+  /** Gives back claims that were never sent (at shutdown): they are due again at once, elsewhere. */
+  async releaseClaims(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE callbacks SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
+      [ids],
+    );
   }
 
   /**
