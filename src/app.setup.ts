@@ -7,6 +7,7 @@ import { APP_CONFIG, AppConfig } from './config/app.config';
 import { InboxIoAdapter } from './inbox/inbox-io.adapter';
 import { Metrics } from './metrics/metrics.service';
 import { AppValidationPipe } from './common/app-validation.pipe';
+import { logRequests } from './common/logging.module';
 import { requestIdFor } from './common/request-id';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
 
@@ -24,7 +25,7 @@ export function createFastifyAdapter(): FastifyAdapter {
     // be 255 characters: both far over Fastify's default of 100
     routerOptions: { maxParamLength: 8_192 },
     trustProxy: true,
-    // pino-http logs requests; Fastify's own logger stays off
+    // logRequests writes the request lines through the app's pino; Fastify's own logger stays off
     logger: false,
     return503OnClosing: true,
     requestIdHeader: false,
@@ -34,6 +35,7 @@ export function createFastifyAdapter(): FastifyAdapter {
     void reply.header('x-request-id', request.id);
     done();
   });
+  logRequests(adapter.getInstance());
   // JSON only: text/plain and friends are refused as 415 (error_code 2 on the gateway)
   adapter.getInstance().removeContentTypeParser('text/plain');
   return adapter;
