@@ -117,11 +117,11 @@ async function hold(context: BenchContext, server: Running, target: 'cim' | 'b2'
 
 export async function connectionsScenario(context: BenchContext): Promise<ConnectionsResult> {
   const budget = socketBudget(context.quick ? 2_000 : 20_000);
-  const holdSeconds = context.quick ? 10 : 300;
+  const holdSeconds = context.quick ? 5 : 300;
   const b2 = await startBaseline('b2-push.ts', {}, { inspect: true });
   let b2Run: ConnectionsRun;
   try {
-    b2Run = await hold(context, b2, 'b2', budget.sockets, context.quick ? 5 : 20);
+    b2Run = await hold(context, b2, 'b2', budget.sockets, context.quick ? 3 : 20);
   } finally {
     await b2.stop();
   }

@@ -33,8 +33,8 @@ async function countRows(url: string, table: string): Promise<number> {
 
 export async function ingestScenario(context: BenchContext): Promise<IngestResult> {
   const rounds = context.quick ? 2 : 4;
-  const seconds = context.quick ? 4 : 10;
-  const warmup = context.quick ? 2 : 4;
+  const seconds = context.quick ? 3 : 10;
+  const warmup = context.quick ? 1 : 4;
   const connections = 50;
   const b1Url = await context.server.createDatabase('b1');
   const cimUrl = await context.server.createDatabase('ingest');

@@ -116,7 +116,7 @@ export interface PushResult {
 
 export async function pushScenario(context: BenchContext, rate: number): Promise<PushResult> {
   const players = context.quick ? 2_000 : 10_000;
-  const seconds = context.quick ? 5 : 15;
+  const seconds = context.quick ? 4 : 15;
   const cim = await startCim(await context.server.createDatabase('push'), {
     nodeArgs: context.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] : [],
   });
