@@ -117,9 +117,14 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
           expect((json.error_message as string).length).toBeGreaterThan(0);
         }
         // nothing partial: exactly the accepted messages are stored, and nothing else was written
+        // but the expiry sweep's `failed` for an accepted message whose expires_at has passed
         const counts = (
           await db.query<{ messages: number; events: number; callbacks: number }>(
-            `SELECT (SELECT count(*) FROM messages)::int AS messages, (SELECT count(*) FROM message_events)::int AS events, (SELECT count(*) FROM callbacks)::int AS callbacks`,
+            `SELECT (SELECT count(*) FROM messages)::int AS messages,
+                    (SELECT count(*) FROM message_events e JOIN messages m ON m.id = e.message_id
+                      WHERE NOT (e.event = 'failed' AND m.expires_at <= now()))::int AS events,
+                    (SELECT count(*) FROM callbacks c JOIN messages m ON m.id = c.message_id
+                      WHERE NOT (c.status = 'failed' AND m.expires_at <= now()))::int AS callbacks`,
           )
         ).rows[0];
         expect(counts).toEqual({ messages: accepted.size, events: 0, callbacks: 0 });
