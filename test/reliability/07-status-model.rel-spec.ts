@@ -13,7 +13,7 @@ jest.setTimeout(900_000);
 const RUNS = scale(100, 15);
 const MAX_COMMANDS = scale(30, 20);
 // crash-restart (kill -9 and a fresh boot) is drawn in one of this many of its turns
-const CRASH_ODDS = scale(2, 3);
+const CRASH_ODDS = scale(4, 3);
 
 describe('status state machine against a model (issue 8, scenario 7)', () => {
   let database: TestDatabase;
