@@ -95,10 +95,12 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
     while ((await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'pending'`)).rows[0].n > 0 && Date.now() < drainDeadline) await sleep(250);
     await sleep(3_000);
     const rss = rssBytes(app.pid);
+    // the V8 heap in use (live objects and not yet collected garbage), for telling a leak from heap sizing
+    const heapUsed = Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? NaN);
     process.stdout.write(
       `load ${label}: ${result.requests} posts in ${(result.durationMs / 1000).toFixed(1)} s (${Math.round(result.requests / (result.durationMs / 1000))}/s), ` +
         `accepted ${result.accepted}, p50 ${percentile(result.latenciesMs, 50).toFixed(1)} ms, p99 ${percentile(result.latenciesMs, 99).toFixed(1)} ms, ` +
-        `app RSS after ${(rss / 2 ** 20).toFixed(1)} MiB\n`,
+        `app RSS after ${(rss / 2 ** 20).toFixed(1)} MiB, V8 heap used ${(heapUsed / 2 ** 20).toFixed(1)} MiB\n`,
     );
     return { result, rss };
   }
