@@ -56,7 +56,7 @@ export class InboxService {
   /** Tells the player's sockets (on every instance) about a change made anywhere. */
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
     if (events.some((event) => event !== 'delivered')) this.publisher.update(row.ext_user_id, this.toView(row));
-    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed')) {
+    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
       this.publisher.unread(row.ext_user_id, await this.messages.countUnread(row.ext_user_id));
     }
   }

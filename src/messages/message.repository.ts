@@ -54,6 +54,12 @@ export interface InboxQuery {
   category: string | null;
 }
 
+/** A position in the (expires_at, id) order; `at` is timestamptz text, microseconds kept. */
+export interface ExpiryCursor {
+  at: string;
+  id: string;
+}
+
 export interface ActionOutcome {
   row: MessageRow;
   events: MessageEvent[];
@@ -354,6 +360,28 @@ export class MessageRepository {
        SELECT ${COLUMNS} FROM failed`,
       [limit],
     );
+  }
+
+  /** The database's clock, as text (microseconds kept): the bound of an expiry window. */
+  async databaseNow(): Promise<string> {
+    const rows: Array<{ now: string }> = await this.dataSource.query(`SELECT now()::text AS now`);
+    return rows[0].now;
+  }
+
+  /**
+   * Delivered messages still shown until they expired in (after, until], in (expires_at, id)
+   * order: their players' open inboxes must drop them. (Undelivered ones are failed instead.)
+   */
+  async findDeliveredExpired(after: ExpiryCursor, until: string, limit: number): Promise<Array<{ row: MessageRow; cursor: ExpiryCursor }>> {
+    const rows: Array<MessageRow & { cursor_at: string }> = await this.dataSource.query(
+      `SELECT ${COLUMNS}, expires_at::text AS cursor_at FROM messages
+        WHERE expires_at IS NOT NULL AND (expires_at, id) > ($1::timestamptz, $2::uuid) AND expires_at <= $3::timestamptz
+          AND delivered_at IS NOT NULL AND failed_at IS NULL AND archived_at IS NULL
+        ORDER BY expires_at, id
+        LIMIT $4`,
+      [after.at, after.id, until, limit],
+    );
+    return rows.map(({ cursor_at: at, ...row }) => ({ row, cursor: { at, id: row.id } }));
   }
 
   /** Presence for support: the player had a socket open at this moment. */

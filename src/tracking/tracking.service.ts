@@ -1,13 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { MessageEvents } from '../messages/message-events';
-import { MessageRepository } from '../messages/message.repository';
+import { ExpiryCursor, MessageRepository } from '../messages/message.repository';
 import { Metrics } from '../metrics/metrics.service';
 import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinks } from './click-links';
 import { OutboxRepository } from './outbox.repository';
 
 const SWEEP_BATCH = 500;
+const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 /** Status changes that do not come from a player's client: tracked clicks and expiry. */
 @Injectable()
@@ -15,6 +16,9 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(TrackingService.name);
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
+  // where the last sweep's window ended; the first sweep only sets it (sockets that were connected
+  // before this process started get their counts on connect)
+  private expiredUntil?: ExpiryCursor;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -62,11 +66,32 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
         total += failed.length;
         if (failed.length < SWEEP_BATCH) break;
       }
+      await this.announceDeliveredExpired();
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'expiry sweep failed; next sweep retries');
     }
     if (total > 0) this.logger.log({ count: total }, 'expired undelivered messages failed');
     return total;
+  }
+
+  /**
+   * A delivered message that expires leaves the inbox with no change to its row: tell the
+   * player's sockets (update, and the unread count). Every instance announces what expired
+   * since its own last sweep, so with several instances a socket may hear it more than once;
+   * both events are idempotent.
+   */
+  private async announceDeliveredExpired(): Promise<void> {
+    const until = await this.messages.databaseNow();
+    let after = this.expiredUntil;
+    while (after !== undefined) {
+      const page = await this.messages.findDeliveredExpired(after, until, SWEEP_BATCH);
+      for (const { row } of page) this.events.publishChanged(row, ['expired']);
+      // advanced page by page, so a failure mid-window resumes after what was announced
+      if (page.length > 0) this.expiredUntil = page[page.length - 1].cursor;
+      if (page.length < SWEEP_BATCH) break;
+      after = this.expiredUntil;
+    }
+    this.expiredUntil = { at: until, id: LAST_UUID };
   }
 
   /** Support: puts a message's dead callbacks back in the queue. */

@@ -3,6 +3,7 @@ import { CreateMessageEvents1763790000000 } from './1763790000000-CreateMessageE
 import { CreateCallbacks1763800000000 } from './1763800000000-CreateCallbacks';
 import { CreatePlayerPresence1763810000000 } from './1763810000000-CreatePlayerPresence';
 import { CreateSupportStatusIndex1763820000000 } from './1763820000000-CreateSupportStatusIndex';
+import { CreateExpiresAtIndex1763830000000 } from './1763830000000-CreateExpiresAtIndex';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateCallbacks1763800000000,
   CreatePlayerPresence1763810000000,
   CreateSupportStatusIndex1763820000000,
+  CreateExpiresAtIndex1763830000000,
 ];

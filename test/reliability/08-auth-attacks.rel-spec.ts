@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { AppProcess } from '../utils/app-process';
+import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
+import { customIm, postGateway } from '../utils/gateway-client';
+import { playerToken } from '../utils/player-tokens';
+import { SocketPlayer, sleep } from '../utils/socket-player';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { RecordingSocket, forgedGatewaySecrets, forgedSupportAuthorizations, forgedTokens, logLines } from './lib/auth-attacks';
+
+jest.setTimeout(120_000);
+
+const ALICE = `alice-${randomUUID()}`;
+const BOB = `bob-${randomUUID()}`;
+
+describe('authentication attacks (issue 8, scenario 8)', () => {
+  let database: TestDatabase;
+  let app: AppProcess;
+  let url: string;
+  let db: Client;
+  let bobMessage: string;
+  const secretsSeen: string[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    ({ app, url } = await AppProcess.startHealthy({
+      DATABASE_URL: database.url,
+      CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
+      PLAYER_JWT_SECRET,
+      SUPPORT_API_KEYS: SUPPORT_KEY,
+      CALLBACK_ALLOWED_HOSTS: '*.smartico.ai',
+      // every request is logged, so the logs can be searched for secrets and errors
+      LOG_LEVEL: 'info',
+      PLAYER_RATE_LIMIT_PER_MIN: '100000',
+      SUPPORT_RATE_LIMIT_PER_MIN: '100000',
+      GATEWAY_BAD_AUTH_PER_MIN: '100000',
+    }));
+    db = new Client({ connectionString: database.url });
+    await db.connect();
+    const reply = await postGateway(url, customIm({ ext_user_id: BOB }));
+    expect(reply.json.error_code).toBe(0);
+    bobMessage = String(reply.json.ext_message_id);
+  });
+
+  afterAll(async () => {
+    await db.end();
+    app.kill('SIGTERM');
+    await app.exited;
+    await database.drop();
+  });
+
+  const bobRow = async () =>
+    (await db.query('SELECT delivered_at, opened_at, clicked_at, read_at, archived_at FROM messages WHERE id = $1', [bobMessage])).rows[0];
+  const untouched = { delivered_at: null, opened_at: null, clicked_at: null, read_at: null, archived_at: null };
+  const sideEffects = async () => ({
+    events: (await db.query('SELECT count(*)::int AS n FROM message_events WHERE message_id = $1', [bobMessage])).rows[0].n,
+    callbacks: (await db.query('SELECT count(*)::int AS n FROM callbacks WHERE message_id = $1', [bobMessage])).rows[0].n,
+  });
+
+  async function rest(method: string, path: string, authorization: string | undefined): Promise<{ status: number; body: string }> {
+    const response = await fetch(`${url}${path}`, { method, headers: authorization === undefined ? {} : { authorization } });
+    return { status: response.status, body: await response.text() };
+  }
+
+  const playerRoutes = (id: string): Array<[string, string]> => [
+    ['GET', '/inbox/messages'],
+    ['GET', '/inbox/unread-count'],
+    ['POST', `/inbox/messages/${id}/opened`],
+    ['POST', `/inbox/messages/${id}/clicked`],
+    ['POST', '/inbox/read-all'],
+    ['DELETE', `/inbox/messages/${id}`],
+  ];
+
+  it('REST: refuses every forged, expired or unsigned player token with one identical 401, whether the id exists or not', async () => {
+    const answers = new Set<string>();
+    for (const [why, token] of await forgedTokens(ALICE, BOB)) {
+      if (token) secretsSeen.push(token);
+      for (const authorization of token === undefined ? [undefined] : [`Bearer ${token}`]) {
+        for (const id of [bobMessage, randomUUID()]) {
+          for (const [method, path] of playerRoutes(id)) {
+            const answer = await rest(method, path, authorization);
+            expect({ why, method, path, status: answer.status }).toEqual({ why, method, path, status: 401 });
+            answers.add(answer.body);
+          }
+        }
+      }
+    }
+    expect([...answers]).toHaveLength(1);
+    expect(JSON.parse([...answers][0])).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'a valid player token is required' });
+    expect(await bobRow()).toEqual(untouched);
+    expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
+  });
+
+  it("REST: Alice's valid token on Bob's message answers exactly what an unknown id answers, and changes nothing", async () => {
+    const alice = `Bearer ${await playerToken(ALICE)}`;
+    secretsSeen.push(alice.slice(7));
+    for (const [method, path] of playerRoutes(bobMessage)) {
+      if (!path.includes(bobMessage)) continue;
+      const theirs = await rest(method, path, alice);
+      const unknown = await rest(method, path.replace(bobMessage, randomUUID()), alice);
+      expect({ method, path, status: theirs.status }).toEqual({ method, path, status: 404 });
+      expect(theirs).toEqual(unknown);
+    }
+    const list = JSON.parse((await rest('GET', '/inbox/messages', alice)).body) as { items: Array<{ id: string }> };
+    expect(list.items.map((item) => item.id)).not.toContain(bobMessage);
+    expect(JSON.parse((await rest('GET', '/inbox/unread-count', alice)).body)).toEqual({ count: 0 });
+    expect(await bobRow()).toEqual(untouched);
+    expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
+  });
+
+  it('socket: refuses every forged token, in auth or smuggled in the query, with connect_error "unauthorized"', async () => {
+    for (const [why, token] of await forgedTokens(ALICE, BOB)) {
+      expect({ why, refusal: await SocketPlayer.refusal(url, token) }).toEqual({ why, refusal: 'unauthorized' });
+    }
+    // a valid token anywhere but auth.token does not count
+    const valid = await playerToken(BOB);
+    for (const options of [{ query: { token: valid } }, { auth: { Authorization: `Bearer ${valid}` } }, { auth: { token: [valid] } }]) {
+      await expect(RecordingSocket.connect(url, options)).rejects.toThrow('unauthorized');
+    }
+  });
+
+  it("socket: Alice cannot act on Bob's message (same reply as an unknown id), join Bob's room, or hear anything of Bob's", async () => {
+    const bob = await SocketPlayer.connect(url, await playerToken(BOB), { autoAck: false });
+    await bob.waitForMessages(1);
+    const aliceToken = await playerToken(ALICE);
+    // extra fields naming Bob's room or id are ignored: the room comes from the verified token alone
+    const alice = await RecordingSocket.connect(url, { auth: { token: aliceToken, player: BOB, sub: BOB, room: `player:${BOB}` }, query: { player: BOB, room: `player:${BOB}` } });
+    // the root namespace has no middleware and no handlers; nothing is ever sent there
+    const root = await RecordingSocket.connect(url, { namespace: '/', auth: { token: aliceToken } });
+    try {
+      for (const event of ['opened', 'clicked', 'archive'] as const) {
+        const theirs = await alice.socket.timeout(5_000).emitWithAck(event, { id: bobMessage });
+        const unknown = await alice.socket.timeout(5_000).emitWithAck(event, { id: randomUUID() });
+        expect({ event, theirs }).toEqual({ event, theirs: { ok: false, error: 'message not found' } });
+        expect(theirs).toEqual(unknown);
+        expect(await alice.socket.timeout(5_000).emitWithAck(event, { id: bobMessage.toUpperCase() })).toEqual(unknown);
+      }
+      for (const event of ['join', 'subscribe', 'joinRoom', 'join-room', 'room', 'rooms', 'leave', 'message', 'update', 'unread']) {
+        for (const target of [`player:${BOB}`, BOB, { room: `player:${BOB}` }, { player: BOB }, [`player:${BOB}`]]) {
+          alice.socket.emit(event, target);
+          root.socket.emit(event, target);
+        }
+      }
+      await sleep(200);
+      expect(alice.socket.connected).toBe(true);
+
+      // a new message and a change for Bob, after the attempts
+      const second = await postGateway(url, customIm({ ext_user_id: BOB }));
+      expect(second.json.error_code).toBe(0);
+      await bob.waitForMessages(2);
+      const bobToken = `Bearer ${await playerToken(BOB)}`;
+      expect((await rest('POST', `/inbox/messages/${second.json.ext_message_id}/opened`, bobToken)).status).toBe(200);
+      await bob.waitFor(() => bob.updates.length > 0, 'update for Bob');
+      await sleep(300);
+
+      const aliceHeard = alice.events.map(({ event, args }) => ({ event, args }));
+      // Alice hears her own connect-time unread count (0) and nothing else
+      expect(aliceHeard).toEqual([{ event: 'unread', args: [{ count: 0 }] }]);
+      expect(root.events).toEqual([]);
+      expect(await bobRow()).toEqual(untouched);
+      expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
+    } finally {
+      alice.close();
+      root.close();
+      bob.close();
+    }
+  });
+
+  it('socket: a token that expires ends the connection, and nothing is pushed to it afterwards', async () => {
+    const player = `carol-${randomUUID()}`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 2;
+    const carol = await RecordingSocket.connect(url, { auth: { token: await playerToken(player, { expiresIn: expiresAt }) } });
+    const reason = await new Promise<string>((resolve) => carol.socket.once('disconnect', resolve));
+    expect(reason).toBe('io server disconnect');
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000 - 50);
+    const reply = await postGateway(url, customIm({ ext_user_id: player }));
+    expect(reply.json.error_code).toBe(0);
+    await sleep(300);
+    expect(carol.events.filter((entry) => entry.event === 'message')).toEqual([]);
+  });
+
+  it('gateway: secrets of another length, padded, in another case or byte form get HTTP 200 {error_code 1}, identical each time, and store nothing', async () => {
+    const before = (await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n;
+    for (const [why, authorization] of forgedGatewaySecrets()) {
+      if (authorization) secretsSeen.push(authorization);
+      const reply = await postGateway(url, customIm({ ext_user_id: BOB }), { authorization: authorization ?? null });
+      expect({ why, status: reply.status, type: reply.contentType, json: reply.json }).toEqual({
+        why,
+        status: 200,
+        type: 'application/json; charset=utf-8',
+        json: { error_code: 1, error_message: 'unauthorized' },
+      });
+    }
+    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(before);
+    // and the real secrets still work
+    expect((await postGateway(url, customIm(), { authorization: GATEWAY_B.authorization })).json.error_code).toBe(0);
+  });
+
+  it('support: every wrong key answers one identical 401, whether the message id exists or not', async () => {
+    const answers = new Set<string>();
+    for (const [why, authorization] of await forgedSupportAuthorizations()) {
+      if (authorization) secretsSeen.push(authorization);
+      for (const [method, path] of [
+        ['GET', '/support/messages'],
+        ['GET', `/support/messages/${bobMessage}`],
+        ['GET', `/support/messages/${randomUUID()}`],
+        ['GET', `/support/players/${BOB}`],
+        ['GET', `/support/players/nobody-${randomUUID()}`],
+        ['POST', `/support/messages/${bobMessage}/callbacks/retry`],
+        ['POST', `/support/messages/${randomUUID()}/callbacks/retry`],
+      ]) {
+        const answer = await rest(method, path, authorization);
+        expect({ why, path, status: answer.status }).toEqual({ why, path, status: 401 });
+        answers.add(answer.body);
+      }
+    }
+    expect([...answers]).toHaveLength(1);
+    // the right key does get in (so the 401s above are about the key, not the route)
+    expect((await rest('GET', `/support/messages/${bobMessage}`, `Bearer ${SUPPORT_KEY}`)).status).toBe(200);
+  });
+
+  it('logged no error and no secret or token through all of the above, and is still up', async () => {
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    const lines = logLines(app.stdout);
+    expect(lines.length).toBeGreaterThan(100);
+    expect(lines.filter((line) => 'unparsable' in line)).toEqual([]);
+    expect(lines.filter((line) => Number(line.level) >= 50)).toEqual([]);
+    expect(app.stderr).toBe('');
+    const logs = app.stdout;
+    for (const secret of [GATEWAY_A.authorization, GATEWAY_B.authorization, SUPPORT_KEY, ...secretsSeen.filter((value) => value.length >= 12)]) {
+      expect(logs.includes(secret.replace(/^Bearer /, ''))).toBe(false);
+    }
+  });
+});
