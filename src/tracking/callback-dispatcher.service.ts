@@ -52,6 +52,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.subscription?.unsubscribe();
+    this.recorder.stopRetrying();
     this.wakeUp.notify();
     await this.loop;
     await this.client.close();
@@ -66,8 +67,10 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     const { concurrency, pollMs } = this.config.callbacks;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      // refill when half the slots are free: one claim per several sends, not one per send
-      if (inFlight.size <= concurrency / 2) {
+      // refill when half the slots are free: one claim per several sends, not one per send; not while
+      // sent attempts wait to be recorded (database unreachable), or their leases may run out and
+      // this very instance would claim and send them again
+      if (inFlight.size <= concurrency / 2 && !this.recorder.retrying) {
         try {
           claimed = await this.outbox.claimDue(Math.min(BATCH, concurrency - inFlight.size), this.config.callbacks.leaseMs);
         } catch (error) {
@@ -151,19 +154,38 @@ class WakeSignal {
 
 /**
  * Group commit for attempt records: records that finish while a write is in progress go out
- * together in the next one, so N concurrent sends cost about one commit, not N.
+ * together in the next one, so N concurrent sends cost about one commit, not N. A failed write
+ * (database unreachable) is retried with backoff rather than dropped: a dropped record would leave
+ * the callback claimed but unrecorded, to be sent again once its lease ends.
  */
 class AttemptRecorder {
   private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
   private writing = false;
+  private failures = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly write: (records: AttemptRecord[]) => Promise<void>) {}
+
+  /** A write failed and waits for its retry. */
+  get retrying(): boolean {
+    return this.failures > 0;
+  }
 
   record(record: AttemptRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.writing) setImmediate(() => void this.flush());
+      if (!this.writing && this.retryTimer === undefined) setImmediate(() => void this.flush());
     });
+  }
+
+  /** On shutdown: one more try for what waits, then failures are given up (the leases bring those callbacks back). */
+  stopRetrying(): void {
+    this.stopping = true;
+    if (this.retryTimer === undefined) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    void this.flush();
   }
 
   private async flush(): Promise<void> {
@@ -173,12 +195,22 @@ class AttemptRecorder {
     this.queue = [];
     try {
       await this.write(batch.map((entry) => entry.record));
+      this.failures = 0;
       for (const entry of batch) entry.done();
     } catch (error) {
-      for (const entry of batch) entry.done(error);
+      if (this.stopping) {
+        for (const entry of batch) entry.done(error);
+      } else {
+        this.failures += 1;
+        this.queue = batch.concat(this.queue);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.flush();
+        }, Math.min(100 * 2 ** this.failures, 2_000));
+      }
     } finally {
       this.writing = false;
-      if (this.queue.length > 0) void this.flush();
+      if (this.queue.length > 0 && this.retryTimer === undefined) void this.flush();
     }
   }
 }
