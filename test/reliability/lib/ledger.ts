@@ -162,13 +162,17 @@ export class Ledger {
     // what Smartico was told, against the outbox and its recorded attempts
     const outbox = await db.query(
       `SELECT c.message_id, c.status, c.state, m.gateway_id,
-              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id)::int AS attempts,
-              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NOT NULL)::int AS failed
+              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id
+                  AND (a.error IS NULL OR a.http_status IS NOT NULL OR a.error IN ('timeout', 'connection reset')))::int AS attempts,
+              -- failed attempts that reached the receiver (it answered, or hung or reset after accepting)
+              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NOT NULL
+                  AND (a.http_status IS NOT NULL OR a.error IN ('timeout', 'connection reset')))::int AS failed,
+              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NULL)::int AS succeeded
          FROM callbacks c JOIN messages m ON m.id = c.message_id
         WHERE c.message_id = ANY($1::uuid[]) OR $2`,
       [ids, options.drained === true],
     );
-    const rowsByKey = new Map<string, { state: string; gateway_id: string; attempts: number; failed: number }>();
+    const rowsByKey = new Map<string, { state: string; gateway_id: string; attempts: number; failed: number; succeeded: number }>();
     for (const row of outbox.rows) rowsByKey.set(`${row.message_id}/${row.status}`, row);
     const receptions = new Map<string, number>();
     for (const request of this.received()) {
@@ -185,9 +189,10 @@ export class Ledger {
       const row = rowsByKey.get(key);
       if (row === undefined || count < 2) continue;
       duplicateCallbacks += count - 1;
+      // attempts counts only those that reached the receiver, so the rest are receptions nobody recorded
       const unrecorded = Math.max(0, count - row.attempts);
       unrecordedCallbacks += unrecorded;
-      const succeeded = row.attempts - row.failed;
+      const succeeded = row.succeeded;
       const explained = row.failed + (this.crashes > 0 ? unrecorded : 0);
       if (succeeded > 1 || count - 1 > explained) problems.unexplainedDuplicateCallbacks.push(`${key} × ${count} (attempts ${row.attempts}, failed ${row.failed}, crashes ${this.crashes})`);
     }
