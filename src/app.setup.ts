@@ -30,9 +30,15 @@ export function createFastifyAdapter(): FastifyAdapter {
     requestIdHeader: false,
     genReqId: requestIdFor,
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const instance = adapter.getInstance();
+  instance.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
+  });
+  // while stopping, every reply (in-flight ones included) tells the client not to reuse the connection
+  instance.addHook('onSend', (_request, reply, payload, done) => {
+    if (stopping.has(instance)) void reply.header('connection', 'close');
+    done(null, payload);
   });
   // JSON only: text/plain and friends are refused as 415 (error_code 2 on the gateway)
   adapter.getInstance().removeContentTypeParser('text/plain');
@@ -40,6 +46,7 @@ export function createFastifyAdapter(): FastifyAdapter {
 }
 
 const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
+const stopping = new WeakSet<object>();
 
 /**
  * SIGTERM: drop the players' socket transports first (their clients reconnect, to another
@@ -47,8 +54,18 @@ const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
  * then close the rest (the callback dispatcher finishes its batch, pools close).
  */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
-  await app.getHttpAdapter().getInstance().close();
+  // server.close() drops only the keep-alive connections idle at that moment; one whose request was
+  // in flight goes idle after its reply and would hold the close open until keepAliveTimeout (72 s)
+  const server = app.getHttpServer();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  try {
+    await fastify.close();
+  } finally {
+    clearInterval(sweep);
+  }
   await app.close();
 }
 
