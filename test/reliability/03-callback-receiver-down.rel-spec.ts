@@ -59,10 +59,16 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     await db.connect();
   });
 
+  // each test's app stops with it: a running one would keep sending the next test's callbacks on its own schedule
+  afterEach(async () => {
+    for (const app of apps.splice(0)) {
+      app.kill('SIGKILL');
+      await app.exited;
+    }
+    for (const close of closers.splice(0)) await close();
+  });
+
   afterAll(async () => {
-    for (const app of apps) app.kill('SIGKILL');
-    await Promise.all(apps.map((app) => app.exited));
-    for (const close of closers) await close();
     await db?.end();
     await database?.drop();
   });

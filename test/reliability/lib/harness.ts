@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Socket, io } from 'socket.io-client';
 import { AppProcess, freePort } from '../../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../../utils/create-test-app';
@@ -154,8 +155,9 @@ export function describeFetchError(error: unknown): string {
 }
 
 /**
- * Posts `total` messages at about `perSecond`, spread over `players`, until done or `stop()`. Posts
- * that fail at the transport are not retried (they were never accepted).
+ * Posts `total` messages at about `perSecond`, spread over `players`, until done or `stop()`. As
+ * Smartico does, a post that got no answer or error_code 5 is sent again, same im_uid, until it is
+ * accepted (a replay of one the app committed before it died answers the same ext_message_id).
  */
 export function steadyPoster(options: { url: () => string; ledger: Ledger; outcomes: PostOutcomes; players: string[]; total: number; perSecond: number; callbackUrl: string; concurrency?: number }): { done: Promise<void>; stop: () => void; sent: () => number } {
   let stopped = false;
@@ -169,9 +171,15 @@ export function steadyPoster(options: { url: () => string; ledger: Ledger; outco
         await sleep(5);
         continue;
       }
-      const player = options.players[sent % options.players.length];
+      const fields = { ext_user_id: options.players[sent % options.players.length], callback_url: options.callbackUrl, im_uid: `im-${randomUUID()}` };
       sent += 1;
-      const posting = postOne(options.url(), options.ledger, options.outcomes, { ext_user_id: player, callback_url: options.callbackUrl }).finally(() => inFlight.delete(posting));
+      const posting = (async () => {
+        while (!stopped) {
+          const code = await postOne(options.url(), options.ledger, options.outcomes, fields);
+          if (code !== 'error' && code !== 5) return;
+          await sleep(100);
+        }
+      })().finally(() => inFlight.delete(posting));
       inFlight.add(posting);
     }
     await Promise.all(inFlight);
