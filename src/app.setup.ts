@@ -1,4 +1,6 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -48,24 +50,36 @@ export function createFastifyAdapter(): FastifyAdapter {
 const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
 const stopping = new WeakSet<object>();
 
+/** How long open keep-alive connections are still served after SIGTERM, each reply closing its connection. */
+const DRAIN_GRACE_MS = 1_000;
+
 /**
  * SIGTERM: drop the players' socket transports first (their clients reconnect, to another
- * instance behind the load balancer), stop accepting HTTP and let in-flight requests finish,
+ * instance behind the load balancer), stop accepting connections, let in-flight requests finish,
  * then close the rest (the callback dispatcher finishes its batch, pools close).
+ *
+ * A keep-alive connection is not closed while idle right away: a client may be writing its next
+ * request on it that instant and would see a reset. For a moment every reply says
+ * `Connection: close`, so a busy client learns from a reply and its next connection is refused
+ * (it goes elsewhere); only connections still idle after that are closed.
  */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
+  const server = app.getHttpServer() as Server;
   stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
-  // server.close() drops only the keep-alive connections idle at that moment; one whose request was
-  // in flight goes idle after its reply and would hold the close open until keepAliveTimeout (72 s)
-  const server = app.getHttpServer();
-  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  // net.Server's close stops listening and resolves once every connection has ended; http.Server's
+  // own close would also drop the idle keep-alive connections at once
+  const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
   try {
-    await fastify.close();
+    await drained;
   } finally {
     clearInterval(sweep);
   }
+  await fastify.close();
   await app.close();
 }
 
