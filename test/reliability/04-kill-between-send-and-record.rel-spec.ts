@@ -28,14 +28,17 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
     return started;
   };
 
-  /** `messages` messages for one player, each opened over REST: 2 × messages callbacks (delivered, opened) to `callbackUrl`. */
+  /** `messages` messages over 20 players, each opened over REST: 2 × messages callbacks (delivered, opened) to `callbackUrl`. */
   const enqueue = async (url: string, ledger: Ledger, messages: number, callbackUrl: string): Promise<string[]> => {
-    const playerId = `player-${randomUUID()}`;
-    const token = await playerToken(playerId);
+    // spread so that no player goes over PLAYER_RATE_LIMIT_PER_MIN
+    const players = await Promise.all(Array.from({ length: 20 }, async () => {
+      const id = `player-${randomUUID()}`;
+      return { id, token: await playerToken(id) };
+    }));
     const ids: string[] = [];
     for (let begin = 0; begin < messages; begin += 20) {
       await Promise.all(
-        Array.from({ length: Math.min(20, messages - begin) }, async () => {
+        players.slice(0, Math.min(20, messages - begin)).map(async ({ id: playerId, token }) => {
           const request = customIm({ ext_user_id: playerId, callback_url: callbackUrl });
           const reply = await postGateway(url, request);
           expect(ledger.recordReply({ gatewayId: 'brand-a', im_uid: request.im_uid, ext_user_id: playerId }, reply.json)).toBe(true);
