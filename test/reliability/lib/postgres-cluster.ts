@@ -34,15 +34,20 @@ export class PostgresCluster {
     const dir = mkdtempSync(join(tmpdir(), 'cim-rel-pg-'));
     chmodSync(dir, 0o755); // as root, the postgres user must be able to enter it
     const port = await freePort();
-    await initialise(join(dir, 'data'), port);
     const cluster = new PostgresCluster(dir, port);
-    await cluster.start();
-    const admin = new Client({ connectionString: cluster.url('postgres') });
-    await admin.connect();
     try {
-      await admin.query(`CREATE DATABASE ${DATABASE}`);
-    } finally {
-      await admin.end();
+      await initialise(join(dir, 'data'), port);
+      await cluster.start();
+      const admin = new Client({ connectionString: cluster.url('postgres') });
+      await admin.connect();
+      try {
+        await admin.query(`CREATE DATABASE ${DATABASE}`);
+      } finally {
+        await admin.end();
+      }
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
     }
     return cluster;
   }
