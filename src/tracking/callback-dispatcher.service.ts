@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Subscription } from 'rxjs';
-import { GroupCommit } from '../common/group-commit';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { MessageEvents } from '../messages/message-events';
@@ -25,7 +24,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   private loop?: Promise<void>;
   private readonly wakeUp = new WakeSignal();
   /** attempt records that finish while a write is in progress go out together in the next one */
-  private readonly recorder: GroupCommit<AttemptRecord, void>;
+  private readonly recorder: AttemptRecorder;
   private readonly recording = new Set<Promise<void>>();
   private subscription?: Subscription;
 
@@ -37,13 +36,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     private readonly metrics: Metrics,
   ) {
     this.gateways = new Map(config.gateways.map((gateway) => [gateway.id, gateway]));
-    this.recorder = new GroupCommit(
-      async (records) => {
-        await this.outbox.recordAttempts(records);
-        return records.map(() => undefined);
-      },
-      { maxBatch: 500, maxInFlight: 1 },
-    );
+    this.recorder = new AttemptRecorder((records) => this.outbox.recordAttempts(records));
   }
 
   onApplicationBootstrap(): void {
@@ -61,6 +54,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.subscription?.unsubscribe();
+    this.recorder.stopRetrying();
     this.wakeUp.notify();
     await this.loop;
     await this.client.close();
@@ -77,7 +71,10 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     const { concurrency, pollMs, leaseMs } = this.config.callbacks;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      if (ready.length < concurrency) {
+      // claim ahead while fewer than a slot-load is in hand; not while sent attempts wait to be
+      // recorded (database unreachable), or their leases may run out and this very instance would
+      // claim and send them again
+      if (ready.length < concurrency && !this.recorder.retrying) {
         try {
           claimed = await this.outbox.claimDue(BATCH, leaseMs);
         } catch (error) {
@@ -130,7 +127,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     }
     // the slot is free once the request is done; the record commits with others in the background
     // (a crash before it commits means a re-send after the lease: at least once, never lost)
-    const recording = this.recorder.submit(record).catch((error: unknown) => {
+    const recording = this.recorder.record(record).catch((error: unknown) => {
       // the lease runs out and the callback is sent again: at least once, never lost
       this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
     });
@@ -172,5 +169,68 @@ class WakeSignal {
       }
       this.resolve = done;
     });
+  }
+}
+
+/**
+ * Group commit for attempt records: records that finish while a write is in progress go out
+ * together in the next one, so N concurrent sends cost about one commit, not N. A failed write
+ * (database unreachable) is retried with backoff rather than dropped: a dropped record would leave
+ * the callback claimed but unrecorded, to be sent again once its lease ends.
+ */
+class AttemptRecorder {
+  private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
+  private writing = false;
+  private failures = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private stopping = false;
+
+  constructor(private readonly write: (records: AttemptRecord[]) => Promise<void>) {}
+
+  /** A write failed and waits for its retry. */
+  get retrying(): boolean {
+    return this.failures > 0;
+  }
+
+  record(record: AttemptRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!this.writing && this.retryTimer === undefined) setImmediate(() => void this.flush());
+    });
+  }
+
+  /** On shutdown: one more try for what waits, then failures are given up (the leases bring those callbacks back). */
+  stopRetrying(): void {
+    this.stopping = true;
+    if (this.retryTimer === undefined) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    const batch = this.queue;
+    this.queue = [];
+    try {
+      await this.write(batch.map((entry) => entry.record));
+      this.failures = 0;
+      for (const entry of batch) entry.done();
+    } catch (error) {
+      if (this.stopping) {
+        for (const entry of batch) entry.done(error);
+      } else {
+        this.failures += 1;
+        this.queue = batch.concat(this.queue);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          void this.flush();
+        }, Math.min(100 * 2 ** this.failures, 2_000));
+      }
+    } finally {
+      this.writing = false;
+      if (this.queue.length > 0 && this.retryTimer === undefined) void this.flush();
+    }
   }
 }

@@ -32,6 +32,8 @@ export class FakeSmarticoServer {
   private readonly waiters = new Set<() => void>();
   private mode: FakeSmarticoMode = 'ok';
   private connections = 0;
+  /** Called synchronously as each request arrives, before it is answered (e.g. to kill the sender mid-send). */
+  onRequest?: (request: RecordedRequest) => void;
 
   private constructor() {
     this.server = createServer((req, res) => this.handle(req, res));
@@ -41,9 +43,13 @@ export class FakeSmarticoServer {
     });
   }
 
-  static async start(): Promise<FakeSmarticoServer> {
+  /** Listens on `port` (a free one by default): a receiver that was down can come back where it was. */
+  static async start(port = 0): Promise<FakeSmarticoServer> {
     const fake = new FakeSmarticoServer();
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      fake.server.once('error', reject);
+      fake.server.listen(port, '127.0.0.1', resolve);
+    });
     return fake;
   }
 
@@ -86,7 +92,7 @@ export class FakeSmarticoServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.url(''));
-    this.requests.push({
+    const request: RecordedRequest = {
       at: new Date(),
       method: req.method ?? '',
       url: url.href,
@@ -94,7 +100,9 @@ export class FakeSmarticoServer {
       query: Object.fromEntries(url.searchParams),
       headers: req.headers,
       connectionId: this.sockets.get(req.socket) ?? 0,
-    });
+    };
+    this.requests.push(request);
+    this.onRequest?.(request);
     for (const waiter of [...this.waiters]) waiter();
 
     const mode = this.queued.shift() ?? this.mode;

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { AppProcess } from '../utils/app-process';
+import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { customIm, postGateway } from '../utils/gateway-client';
+import { SocketPlayer } from '../utils/socket-player';
+import { playerToken } from '../utils/player-tokens';
+import { API_KEYS, PostOutcomes, ReliablePlayer, appEnv, newOutcomes, postOne, sleep, startApp, waitUntil } from './lib/harness';
+import { Ledger } from './lib/ledger';
+import { PostgresCluster } from './lib/postgres-cluster';
+import { scale } from './scale';
+
+const POSTERS = scale(10, 4);
+const LOAD_BEFORE_MS = scale(5_000, 2_000);
+const DOWN_MS = scale(10_000, 7_000);
+const SWITCH_DEADLINE_MS = 5_000;
+
+jest.setTimeout(scale(300_000, 150_000));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 8)', () => {
+  let cluster: PostgresCluster;
+  let smartico: FakeSmarticoServer;
+  let app: AppProcess;
+  let url: string;
+  const players: ReliablePlayer[] = [];
+
+  const db = async <T>(work: (client: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: cluster.url() });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  beforeAll(async () => {
+    cluster = await PostgresCluster.create();
+    smartico = await FakeSmarticoServer.start();
+    // the app migrates the fresh cluster on boot
+    ({ app, url } = await startApp(appEnv(cluster.url())));
+  });
+
+  afterAll(async () => {
+    for (const player of players) player.close();
+    app?.kill('SIGKILL');
+    await app?.exited;
+    await smartico?.close();
+    await cluster?.destroy();
+  });
+
+  it('under load: answers error_code 5 within 5 s of the stop, stays up, recovers with no restart, and loses nothing answered 0', async () => {
+    const ledger = new Ledger();
+    ledger.watchReceiver(smartico);
+    const pid = app.pid;
+    const ids = Array.from({ length: 5 }, () => `player-${randomUUID()}`);
+    for (const id of ids) {
+      const player = new ReliablePlayer(id, [url], ledger);
+      players.push(player);
+      await player.start();
+    }
+
+    const outcomes: PostOutcomes = newOutcomes();
+    const sentAt: Array<{ at: number; code: number | 'error'; tookMs: number }> = [];
+    let stop = false;
+    let n = 0;
+    const posters = Array.from({ length: POSTERS }, async () => {
+      while (!stop) {
+        const started = Date.now();
+        const code = await postOne(url, ledger, outcomes, { ext_user_id: ids[n++ % ids.length], callback_url: smartico.url('/cb') });
+        sentAt.push({ at: started, code, tookMs: Date.now() - started });
+        await sleep(20);
+      }
+    });
+
+    await sleep(LOAD_BEFORE_MS);
+    const acceptedBefore = outcomes.accepted;
+    const stoppedAt = Date.now();
+    await cluster.stopImmediate();
+    await waitUntil(() => outcomes.timeline.some((reply) => reply.at > stoppedAt && reply.code === 5), 'a first error_code 5', 30_000, 10);
+    const firstFiveMs = outcomes.timeline.find((reply) => reply.at > stoppedAt && reply.code === 5)!.at - stoppedAt;
+    await sleep(Math.max(0, DOWN_MS - (Date.now() - stoppedAt)));
+
+    const restartedAt = Date.now();
+    await cluster.start();
+    await waitUntil(() => outcomes.timeline.some((reply) => reply.at > restartedAt && reply.code === 0), 'an accepted post after the restart', 60_000, 10);
+    const recoveredMs = outcomes.timeline.find((reply) => reply.at > restartedAt && reply.code === 0)!.at - restartedAt;
+    await sleep(1_000);
+    stop = true;
+    await Promise.all(posters);
+
+    // requests sent once the database had been down for 5 s: every one a prompt error_code 5
+    const whileDown = sentAt.filter((post) => post.at >= stoppedAt + SWITCH_DEADLINE_MS && post.at + post.tookMs < restartedAt);
+    const slowestDownMs = Math.max(...whileDown.map((post) => post.tookMs));
+    process.stdout.write(
+      `scenario 2: first error_code 5 ${firstFiveMs} ms after the stop; while down ${whileDown.length} posts, slowest reply ${slowestDownMs} ms; ` +
+        `first accepted ${recoveredMs} ms after the restart; accepted ${outcomes.accepted} (${acceptedBefore} before the stop), refused ${JSON.stringify([...outcomes.refused])}, transport errors ${outcomes.errors.length}\n`,
+    );
+    expect(firstFiveMs).toBeLessThan(SWITCH_DEADLINE_MS);
+    expect(whileDown.length).toBeGreaterThan(0);
+    expect(whileDown.every((post) => post.code === 5)).toBe(true);
+    expect(outcomes.errors).toEqual([]);
+    expect([...outcomes.refused.keys()]).toEqual([5]);
+    expect(app.pid).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+    expect(acceptedBefore).toBeGreaterThan(0);
+    expect(outcomes.accepted).toBeGreaterThan(acceptedBefore);
+
+    // nothing answered 0 is missing; the players get every one (their sockets survive or reconnect); callbacks drain
+    await waitUntil(() => ledger.accepted.every((reply) => players.find((p) => p.id === reply.player)!.received.has(reply.extMessageId)), 'every accepted message pushed', 60_000);
+    // acks that met the outage are recorded by the server's retry (or on the next connect), then their callbacks drain
+    await waitUntil(
+      () =>
+        db(async (client) =>
+          (await client.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0 &&
+          (await client.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0),
+      'every message delivered and every callback sent',
+      60_000,
+    );
+    const report = await db((client) => ledger.reconcile(client, { deliveredTo: ids, drained: true, apiKeys: API_KEYS }));
+    expect(report.problems).toEqual({});
+    // an error_code 5 promises nothing was stored
+    const refusedButStored = await db(async (client) => (await client.query(`SELECT count(*)::int AS n FROM messages`)).rows[0].n - ledger.accepted.length);
+    expect(refusedButStored).toBe(0);
+  });
+
+  it('an ack made while the database is down is recorded once it is back, with the socket still connected', async () => {
+    const playerId = `player-${randomUUID()}`;
+    const player = await SocketPlayer.connect(url, await playerToken(playerId), { autoAck: false });
+    try {
+      const reply = await postGateway(url, customIm({ ext_user_id: playerId, callback_url: smartico.url('/cb') }));
+      const id = String(reply.json.ext_message_id);
+      await player.waitForMessages(1, 30_000);
+      await cluster.stopImmediate();
+      player.ack(id);
+      await sleep(1_500);
+      await cluster.start();
+      // no reconnect: the message is not sent again, so only the server's retry can record this ack
+      await waitUntil(() => db(async (client) => (await client.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null), 'delivered_at', 30_000, 200);
+      expect(player.connected).toBe(true);
+      expect(player.messages.map((message) => message.id)).toEqual([id]);
+    } finally {
+      player.close();
+    }
+  });
+
+  it('a callback sent just before the database went down is recorded once it is back, not sent again after its lease', async () => {
+    const receiver = await FakeSmarticoServer.start();
+    try {
+      let stopping: Promise<void> | undefined;
+      // the database goes down while Smartico handles the callback: the send succeeds, its record cannot be written
+      receiver.onRequest = () => {
+        receiver.onRequest = undefined;
+        stopping = cluster.stopImmediate();
+      };
+      const playerId = `player-${randomUUID()}`;
+      const player = await SocketPlayer.connect(url, await playerToken(playerId));
+      const reply = await postGateway(url, customIm({ ext_user_id: playerId, callback_url: receiver.url('/cb') }));
+      const id = String(reply.json.ext_message_id);
+      await receiver.waitForRequests(1, 30_000);
+      player.close();
+      await stopping;
+      await sleep(4_500); // longer than CALLBACK_LEASE_MS (3 s): the claim has lapsed
+      await cluster.start();
+      await waitUntil(() => db(async (client) => (await client.query('SELECT state FROM callbacks WHERE message_id = $1', [id])).rows[0]?.state === 'sent'), 'callback sent', 30_000, 200);
+      await sleep(1_000);
+      expect(receiver.requests.map((request) => `${request.query.ext_message_id}/${request.query.status}`)).toEqual([`${id}/delivered`]);
+      const attempts = await db(async (client) => (await client.query('SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1', [id])).rows);
+      expect(attempts).toEqual([{ error: null }]);
+    } finally {
+      if (!cluster.running) await cluster.start();
+      await receiver.close();
+    }
+  });
+
+  it('idle: the very first request after a database restart with no traffic succeeds', async () => {
+    const before = await postGateway(url, customIm({ callback_url: smartico.url('/cb') }));
+    expect(before.json.error_code).toBe(0);
+    await sleep(500); // the pool's connections are idle now
+
+    await cluster.stopImmediate();
+    await cluster.start();
+    // no traffic between: the pool still holds the connections the restart broke
+    const first = await postGateway(url, customIm({ callback_url: smartico.url('/cb') }));
+    expect(first.json).toMatchObject({ error_code: 0 });
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const stored = await db(async (client) => (await client.query('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n);
+    expect(stored).toBe(1);
+  });
+});
