@@ -5,70 +5,16 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { WebSocket } from 'ws';
 import { AppProcess, freePort } from '../../test/utils/app-process';
+import { Inspector } from '../../test/utils/inspector';
+
+export type { Memory } from '../../test/utils/inspector';
 
 export const BENCH_SECRETS = {
   authorization: 'bench-gateway-secret',
   apiKey: 'bench-api-key',
   playerJwtSecret: 'bench-player-secret-that-is-at-least-32-bytes',
 };
-
-export interface Memory {
-  heapUsed: number;
-  rss: number;
-}
-
-/** Talks to a child's V8 inspector: forced GC, then process.memoryUsage(). */
-export class Inspector {
-  private constructor(private readonly socket: WebSocket) {}
-  private nextId = 1;
-
-  static async connect(port: number): Promise<Inspector> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-        const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
-        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-        return new Inspector(socket);
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-  }
-
-  private call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const onMessage = (data: Buffer): void => {
-        const reply = JSON.parse(data.toString()) as { id?: number; result?: T; error?: unknown };
-        if (reply.id !== id) return;
-        this.socket.off('message', onMessage);
-        if (reply.error) reject(new Error(JSON.stringify(reply.error)));
-        else resolve(reply.result as T);
-      };
-      this.socket.on('message', onMessage);
-      this.socket.send(JSON.stringify({ id, method, params }));
-    });
-  }
-
-  async memoryAfterGc(): Promise<Memory> {
-    await this.call('HeapProfiler.collectGarbage');
-    await this.call('HeapProfiler.collectGarbage');
-    const result = await this.call<{ result: { value: string } }>('Runtime.evaluate', {
-      expression: 'JSON.stringify(process.memoryUsage())',
-      returnByValue: true,
-    });
-    const usage = JSON.parse(result.result.value) as { heapUsed: number; rss: number };
-    return { heapUsed: usage.heapUsed, rss: usage.rss };
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
 
 export interface Running {
   url: string;

@@ -4,8 +4,9 @@ import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, Soc
 
 export type InboxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-// enough to cover any catch-up/live overlap; old ids are forgotten first
-const MAX_REMEMBERED = 10_000;
+// enough to cover the catch-up/live overlap (messages committed while the catch-up query ran);
+// old ids are forgotten first. It bounds a long-lived socket's memory: ~100 KB at most, not ~1 MB
+const MAX_REMEMBERED = 1_000;
 
 /**
  * One socket's delivery state. A message is emitted at most once per session. Live messages

@@ -4,13 +4,6 @@ import { GATEWAY_A } from '../../utils/create-test-app';
 import { playerToken } from '../../utils/player-tokens';
 import { SocketPlayer } from '../../utils/socket-player';
 
-/** Resident set size of a process, in bytes, from /proc/<pid>/status. */
-export function rssBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(match[1]) * 1024;
-}
-
 /** Connects `count` real socket.io clients (websocket only), `parallel` at a time, each acking what it gets. */
 export async function connectPlayers(url: string, ids: string[], parallel = 50): Promise<Map<string, SocketPlayer>> {
   const players = new Map<string, SocketPlayer>();
