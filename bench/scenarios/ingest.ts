@@ -33,7 +33,7 @@ async function countRows(url: string, table: string): Promise<number> {
 
 export async function ingestScenario(context: BenchContext): Promise<IngestResult> {
   const rounds = context.quick ? 2 : 4;
-  const seconds = context.quick ? 3 : 10;
+  const seconds = context.quick ? 3 : 8;
   const warmup = context.quick ? 1 : 4;
   const connections = 50;
   const b1Url = await context.server.createDatabase('b1');

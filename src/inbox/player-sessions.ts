@@ -4,9 +4,14 @@ import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, Soc
 
 export type InboxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-// enough to cover the catch-up/live overlap (messages committed while the catch-up query ran);
-// old ids are forgotten first. It bounds a long-lived socket's memory: ~100 KB at most, not ~1 MB
-const MAX_REMEMBERED = 1_000;
+/**
+ * How long after its catch-up a session still remembers what it sent. A live push can repeat a
+ * catch-up message only when that message was committed while the catch-up query ran, and its live
+ * push follows its commit within milliseconds; after that no message can reach a session twice (an
+ * instance pushes only to its own sockets, and only once), so the memory is dropped rather than
+ * kept growing with every message for the socket's life (the load test saw ~100 bytes per message).
+ */
+const REMEMBER_AFTER_CATCH_UP_MS = 30_000;
 
 /**
  * One socket's delivery state. A message is emitted at most once per session. Live messages
@@ -14,7 +19,8 @@ const MAX_REMEMBERED = 1_000;
  * two streams can overlap without a duplicate.
  */
 export class PlayerSession {
-  private readonly sent = new Set<string>();
+  private sent: Set<string> | undefined = new Set<string>();
+  private forgetAt = Number.POSITIVE_INFINITY;
   private catchingUp = true;
   private waiting: MessageView[] = [];
 
@@ -35,15 +41,16 @@ export class PlayerSession {
 
   /** A catch-up message, in order. */
   emit(view: MessageView): void {
-    if (this.sent.has(view.id) || this.socket.disconnected) return;
-    this.sent.add(view.id);
-    if (this.sent.size > MAX_REMEMBERED) this.sent.delete(this.sent.values().next().value!);
+    if (this.sent !== undefined && Date.now() > this.forgetAt) this.sent = undefined;
+    if (this.sent?.has(view.id) || this.socket.disconnected) return;
+    this.sent?.add(view.id);
     const pushedAt = performance.now();
     this.socket.emit('message', view, () => this.onAck(view.id, (performance.now() - pushedAt) / 1000));
   }
 
   finishCatchUp(): void {
     this.catchingUp = false;
+    this.forgetAt = Date.now() + REMEMBER_AFTER_CATCH_UP_MS;
     const waiting = this.waiting.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
     this.waiting = [];
     for (const view of waiting) this.emit(view);
