@@ -3,8 +3,9 @@
  *
  * Starts its own PostgreSQL (embedded, or on DATABASE_URL's server), runs each scenario against
  * cim-inbox and its same-run baseline, prints one table and writes bench/results/: latest.json,
- * latest.md and latency.svg (a quick run writes quick.*, so it never replaces the full results the
- * README shows). A full run also updates the README's table between its bench markers.
+ * latest.md and latency.svg (a quick run writes quick.*, a run of some scenarios partial.*, so
+ * neither replaces the full results the README shows). A full run of every scenario also updates
+ * the README's table between its bench markers.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -171,11 +172,13 @@ async function main(): Promise<void> {
 
   const directory = join(__dirname, 'results');
   mkdirSync(directory, { recursive: true });
-  const stem = quick ? 'quick' : 'latest';
+  const complete = only.length === SCENARIOS.length;
+  // only a full run of every scenario replaces the results the README shows
+  const stem = quick ? 'quick' : complete ? 'latest' : 'partial';
   writeFileSync(join(directory, `${stem}.json`), `${JSON.stringify({ mode: quick ? 'quick' : 'full', machine: info, minutes, results, failures }, null, 2)}\n`);
   writeFileSync(join(directory, `${stem}.md`), `${table}\n\n_${caption}._\n`);
-  writeFileSync(join(directory, quick ? 'quick-latency.svg' : 'latency.svg'), latencySvg(latencyGroups(results), caption));
-  if (!quick && only.length === SCENARIOS.length) {
+  writeFileSync(join(directory, stem === 'latest' ? 'latency.svg' : `${stem}-latency.svg`), latencySvg(latencyGroups(results), caption));
+  if (stem === 'latest') {
     const readmePath = join(__dirname, '..', 'README.md');
     const readme = readFileSync(readmePath, 'utf8');
     const start = '<!-- bench:start -->';
