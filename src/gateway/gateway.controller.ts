@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { CustomImPipe, CustomImRequest } from './custom-im.parser';
 import { GATEWAY_PATH } from './gateway.constants';
 import { CustomImRequestDto, GatewayAcceptedDto, GatewayRefusedDto } from './gateway.dto';
 import { GATEWAY_ERROR_DESCRIPTIONS, GatewayAccepted } from './gateway.errors';
@@ -27,8 +28,9 @@ export class GatewayController {
       `ext_message_id.\n\n| error_code | meaning |\n|---|---|\n${ERROR_TABLE}`,
   })
   @ApiSecurity('gateway')
+  @ApiBody({ type: CustomImRequestDto })
   @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(GatewayAcceptedDto) }, { $ref: getSchemaPath(GatewayRefusedDto) }] } })
-  accept(@Req() request: GatewayRequest, @Body() body: CustomImRequestDto): Promise<GatewayAccepted> {
+  accept(@Req() request: GatewayRequest, @Body(CustomImPipe) body: CustomImRequest): Promise<GatewayAccepted> {
     return this.gateway.accept(request.gateway!, body);
   }
 }

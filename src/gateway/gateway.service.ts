@@ -7,7 +7,7 @@ import { readWellKnownFields } from '../messages/message-fields';
 import { MessageEvents } from '../messages/message-events';
 import { Metrics } from '../metrics/metrics.service';
 import { MessageRepository } from '../messages/message.repository';
-import type { CustomImRequestDto } from './gateway.dto';
+import type { CustomImRequest } from './custom-im.parser';
 import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
 
 @Injectable()
@@ -25,7 +25,7 @@ export class GatewayService {
   }
 
   /** Stores the message durably and answers only after the commit; a replay answers the first id. */
-  async accept(gateway: GatewayConfig, request: CustomImRequestDto): Promise<GatewayAccepted> {
+  async accept(gateway: GatewayConfig, request: CustomImRequest): Promise<GatewayAccepted> {
     const callbackHost = new URL(request.callback_url).hostname;
     if (!this.callbackHosts.allows(callbackHost)) {
       throw new GatewayError(GatewayErrorCode.InvalidRequest, `callback_url host ${callbackHost} is not in CALLBACK_ALLOWED_HOSTS`);

@@ -70,6 +70,30 @@ export type InsertOutcome =
   | { kind: 'replay'; id: string }
   | { kind: 'conflict'; id: string };
 
+/** The row as stored by insertMany: `created_at` is the database's, every state still unset. */
+function newRow(message: NewMessage, createdAt: Date): MessageRow {
+  return {
+    id: message.id,
+    gateway_id: message.gatewayId,
+    im_uid: message.imUid,
+    ext_user_id: message.extUserId,
+    body: message.body,
+    callback_url: message.callbackUrl,
+    extension: message.extension,
+    display: message.display,
+    priority: message.priority,
+    category: message.category,
+    expires_at: message.expiresAt,
+    created_at: createdAt,
+    delivered_at: null,
+    opened_at: null,
+    clicked_at: null,
+    read_at: null,
+    archived_at: null,
+    failed_at: null,
+  };
+}
+
 @Injectable()
 export class MessageRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -92,12 +116,13 @@ export class MessageRepository {
 
   private async insertMany(messages: NewMessage[]): Promise<InsertOutcome[]> {
     const extensions = messages.map((message) => (message.extension === null ? null : JSON.stringify(message.extension)));
-    const inserted: MessageRow[] = await this.dataSource.query(
+    // only what the database decides comes back: the rest of the row is what was just sent
+    const inserted: Array<{ id: string; created_at: Date }> = await this.dataSource.query(
       `INSERT INTO messages (id, gateway_id, im_uid, ext_user_id, body, callback_url, extension, display, priority, category, expires_at)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::text[],
                             $9::text[], $10::text[], $11::timestamptz[])
        ON CONFLICT (gateway_id, im_uid) DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING id, created_at`,
       [
         messages.map((message) => message.id),
         messages.map((message) => message.gatewayId),
@@ -112,10 +137,10 @@ export class MessageRepository {
         messages.map((message) => message.expiresAt),
       ],
     );
-    const created = new Map(inserted.map((row) => [row.id, row]));
+    const createdAt = new Map(inserted.map((row) => [row.id, row.created_at]));
     const outcomes: Array<InsertOutcome | undefined> = messages.map((message) => {
-      const row = created.get(message.id);
-      return row === undefined ? undefined : { kind: 'created', id: row.id, row };
+      const created = createdAt.get(message.id);
+      return created === undefined ? undefined : { kind: 'created', id: message.id, row: newRow(message, created) };
     });
     const missing = messages.flatMap((message, index) => (outcomes[index] === undefined ? [index] : []));
     if (missing.length > 0) {
