@@ -18,7 +18,10 @@ export interface CallbackConfig {
   retryBaseMs: number;
   retryMaxMs: number;
   retryWindowMs: number;
+  /** callbacks in flight per instance */
   concurrency: number;
+  /** connections kept to one callback host; requests beyond them wait for one */
+  connectionsPerHost: number;
   pollMs: number;
   /** how long a claimed callback stays invisible to other senders; a crashed sender's work returns after it */
   leaseMs: number;
@@ -110,6 +113,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       retryMaxMs: raw.CALLBACK_RETRY_MAX_MS,
       retryWindowMs: raw.CALLBACK_RETRY_WINDOW_MS,
       concurrency: raw.CALLBACK_CONCURRENCY,
+      connectionsPerHost: raw.CALLBACK_CONNECTIONS,
       pollMs: raw.CALLBACK_POLL_MS,
       leaseMs: raw.CALLBACK_LEASE_MS,
     },

@@ -9,7 +9,7 @@ export interface CallbackAttemptResult {
 }
 
 export interface CallbackClientOptions {
-  /** Total time for one attempt: address check, connect, headers and body. */
+  /** Total time for one attempt: address check, waiting for a free connection, connect, headers and body. */
   timeoutMs?: number;
   /** Open connections kept per origin. */
   connections?: number;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { namedQuery } from '../database/named-query';
 import type { CallbackStatus } from './callback-url';
 
 export interface ClaimedCallback {
@@ -48,33 +49,9 @@ export class OutboxRepository {
    * a row another instance claimed meanwhile drops out.
    */
   claimDue(limit: number, leaseMs: number): Promise<ClaimedCallback[]> {
-    return this.dataSource.transaction(async (manager) => {
-      // the plan must walk the queue in index order whatever the statistics say: on a table that
-      // autovacuum has not analyzed yet (a fresh install hit by a campaign) the planner otherwise
-      // bitmap-scans and sorts every pending row on each claim (~100 ms at 6,000 pending, growing)
-      await manager.query(`SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)`);
-      const [rows]: [ClaimedCallback[], number] = await manager.query(
-        `WITH due AS (
-           SELECT c.id FROM callbacks c
-            WHERE c.state = 'pending' AND c.next_attempt_at <= now()
-              AND (c.locked_until IS NULL OR c.locked_until < now())
-              AND NOT EXISTS (
-                    SELECT 1 FROM callbacks earlier
-                     WHERE earlier.message_id = c.message_id AND earlier.state NOT IN ('sent', 'dead') AND earlier.funnel_rank < c.funnel_rank
-                    OFFSET 0)
-            ORDER BY c.next_attempt_at, c.id
-            LIMIT $1
-            FOR UPDATE OF c SKIP LOCKED
-         )
-         UPDATE callbacks c
-            SET locked_until = now() + $2 * interval '1 millisecond', attempts = c.attempts + 1
-           FROM due, messages m
-          WHERE c.id = due.id AND m.id = c.message_id
-         RETURNING c.id::text AS id, c.message_id, c.status, c.attempts, c.window_started_at, m.callback_url, m.gateway_id`,
-        [limit, leaseMs],
-      );
-      return rows;
-    });
+    // the statement itself is cim_claim_callbacks (migration 1763840000000): one round trip, a
+    // kept plan, and the queue index forced whatever the statistics say
+    return namedQuery<ClaimedCallback>(this.dataSource, 'cim_claim_callbacks', 'SELECT * FROM cim_claim_callbacks($1, $2)', [limit, leaseMs]);
   }
 
   /** Gives back claims that were never sent (at shutdown): they are due again at once, elsewhere. */
@@ -93,7 +70,9 @@ export class OutboxRepository {
    */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.dataSource.query(
+    await namedQuery(
+      this.dataSource,
+      'cim_record_attempts',
       `WITH input AS (
          SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::int[], $6::text[], $7::timestamptz[])
            AS t(callback_id, attempted_at, http_status, error, duration_ms, state, next_attempt_at)

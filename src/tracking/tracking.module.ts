@@ -20,7 +20,7 @@ import { TrackingService } from './tracking.service';
       useFactory: (config: AppConfig) =>
         new CallbackClient(new CallbackAddressGuard(new HostAllowlist(config.callbackAllowedHosts)), {
           timeoutMs: config.callbacks.timeoutMs,
-          connections: config.callbacks.concurrency,
+          connections: config.callbacks.connectionsPerHost,
         }),
     },
     OutboxRepository,

@@ -632,7 +632,7 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, pollMs: 50, leaseMs: 3_000 },
+      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, connectionsPerHost: 8, pollMs: 50, leaseMs: 3_000 },
     });
   });
 

@@ -243,7 +243,7 @@ describe('status callbacks with a short retry window', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, pollMs: 50, leaseMs: 3_000 },
+      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, connectionsPerHost: 8, pollMs: 50, leaseMs: 3_000 },
     });
     db = new Client({ connectionString: sut.database.url });
     await db.connect();

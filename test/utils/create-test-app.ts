@@ -25,7 +25,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     logLevel: 'silent',
     dbPoolSize: 10,
     linkSecret: 'test-link-secret-0123456789abcdef0123456789',
-    callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 400, retryWindowMs: 60_000, concurrency: 16, pollMs: 50, leaseMs: 3_000 },
+    callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 400, retryWindowMs: 60_000, concurrency: 16, connectionsPerHost: 16, pollMs: 50, leaseMs: 3_000 },
     expirySweepMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
     ...overrides,

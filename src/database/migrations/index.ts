@@ -4,6 +4,7 @@ import { CreateCallbacks1763800000000 } from './1763800000000-CreateCallbacks';
 import { CreatePlayerPresence1763810000000 } from './1763810000000-CreatePlayerPresence';
 import { CreateSupportStatusIndex1763820000000 } from './1763820000000-CreateSupportStatusIndex';
 import { CreateExpiresAtIndex1763830000000 } from './1763830000000-CreateExpiresAtIndex';
+import { CreateClaimCallbacksFunction1763840000000 } from './1763840000000-CreateClaimCallbacksFunction';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreatePlayerPresence1763810000000,
   CreateSupportStatusIndex1763820000000,
   CreateExpiresAtIndex1763830000000,
+  CreateClaimCallbacksFunction1763840000000,
 ];
