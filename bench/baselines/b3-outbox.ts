@@ -2,11 +2,13 @@
  * Baseline B3: the smallest honest outbox sender — raw `pg`, claim 50 due rows with
  * FOR UPDATE SKIP LOCKED, GET each with undici (concurrently), mark them sent in one UPDATE,
  * repeat. No funnel order, no attempt log, no backoff: what cim-inbox's dispatcher is measured against.
+ * A process of its own, as cim-inbox is, so its sends and the receiver's replies cross processes alike:
+ *   DATABASE_URL=… EXPECTED=10000 node --import tsx bench/baselines/b3-outbox.ts   → prints {"seconds":…,"cpuSeconds":…}
  */
 import { Pool } from 'pg';
 import { Agent, request } from 'undici';
 
-export async function drainWithBaseline(databaseUrl: string, expected: number): Promise<number> {
+async function drain(databaseUrl: string, expected: number): Promise<number> {
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const agent = new Agent({ connections: 16 });
   const started = performance.now();
@@ -52,3 +54,15 @@ export async function drainWithBaseline(databaseUrl: string, expected: number): 
     await pool.end();
   }
 }
+
+const startUsage = process.cpuUsage();
+drain(process.env.DATABASE_URL!, Number(process.env.EXPECTED)).then(
+  (seconds) => {
+    const usage = process.cpuUsage(startUsage);
+    process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds: (usage.user + usage.system) / 1e6 })}\n`);
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

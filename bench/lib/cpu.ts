@@ -2,12 +2,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-function processCpuSeconds(pid: number): number {
+function processCpuSeconds(pid: number, withExitedChildren = false): number {
   try {
-    // fields after the command name: state is field 3; utime/stime are fields 14/15 (1-based)
+    // fields after the command name: state is field 3; utime/stime are fields 14/15 (1-based), and
+    // cutime/cstime (16/17) what its children used before they exited and were waited for
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const children = withExitedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (Number(fields[11]) + Number(fields[12]) + children) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
@@ -50,7 +52,8 @@ export function setPostmaster(dataDirectory: string): void {
 
 /** CPU seconds used by `pid` and by the bench's PostgreSQL between start() and the returned stop(). */
 export function cpuMeter(pid: number): () => { process: number; postgres: number; self: number } {
-  const sumPostgres = (): Map<number, number> => new Map(postgresPids(postmasterPid).map((p) => [p, processCpuSeconds(p)]));
+  // the postmaster's count includes backends that exited meanwhile (a baseline's closed connections)
+  const sumPostgres = (): Map<number, number> => new Map(postgresPids(postmasterPid).map((p) => [p, processCpuSeconds(p, p === postmasterPid)]));
   const appBefore = processCpuSeconds(pid);
   const pgBefore = sumPostgres();
   const selfBefore = process.cpuUsage();

@@ -77,7 +77,7 @@ export async function startCim(databaseUrl: string, options: StartOptions = {}):
 export async function startBaseline(script: string, env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<Running> {
   const port = await freePort();
   const inspect = await inspectArgs(options.inspect);
-  const child: ChildProcess = spawn(process.execPath, [...inspect.args, '--import', 'tsx', join(__dirname, '..', 'baselines', script)], {
+  const child: ChildProcess = spawn(process.execPath, [...inspect.args, ...(options.nodeArgs ?? []), '--import', 'tsx', join(__dirname, '..', 'baselines', script)], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -104,4 +104,17 @@ export async function startBaseline(script: string, env: NodeJS.ProcessEnv = {},
       await exited;
     },
   };
+}
+
+/** A baseline program from bench/baselines that does its work and exits: its last line of output, parsed as JSON. */
+export async function runBaseline<T>(script: string, env: NodeJS.ProcessEnv): Promise<T> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'baselines', script)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`${script} exited with ${code}`);
+  return JSON.parse(output.trim().split('\n').pop()!) as T;
 }

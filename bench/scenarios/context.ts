@@ -7,6 +7,8 @@ export interface BenchContext {
   log(line: string): void;
   /** a fast local Smartico callback receiver, as callback_url of every posted message */
   callbackUrl: string;
+  /** callbacks that receiver has answered so far */
+  callbacksReceived(): number;
   /** --cpu-prof directory when profiling cim-inbox, else undefined */
   profileDir?: string;
 }

@@ -128,14 +128,16 @@ export interface PushResult {
   /** at 70 % of the gateway's measured max accepted msgs/s */
   cim: PushRun;
   b2: PushRun;
-  /** the same sockets at a light, steady rate */
+  /** the same sockets at a light, steady rate, and at a sustained middle rate */
   cimLight: PushRun;
   b2Light: PushRun;
+  cimMid: PushRun;
+  b2Mid: PushRun;
   /** our push stage p99 ÷ B2's, at the 70 % rate */
   pushStageRatio: number;
 }
 
-export async function pushScenario(context: BenchContext, rate: number, lightRate: number): Promise<PushResult> {
+export async function pushScenario(context: BenchContext, rate: number, lightRate: number, midRate: number): Promise<PushResult> {
   const players = context.quick ? 2_000 : 10_000;
   const seconds = context.quick ? 4 : 15;
   const cim = await startCim(await context.server.createDatabase('push'), {
@@ -143,23 +145,25 @@ export async function pushScenario(context: BenchContext, rate: number, lightRat
   });
   let cimRuns: PushRun[];
   try {
-    cimRuns = await measure(context, { servers: [cim], target: 'cim' }, players, [lightRate, rate], seconds);
+    cimRuns = await measure(context, { servers: [cim], target: 'cim' }, players, [lightRate, midRate, rate], seconds);
   } finally {
     await cim.stop();
   }
   const b2 = await startBaseline('b2-push.ts');
   let b2Runs: PushRun[];
   try {
-    b2Runs = await measure(context, { servers: [b2], target: 'b2' }, players, [lightRate, rate], seconds);
+    b2Runs = await measure(context, { servers: [b2], target: 'b2' }, players, [lightRate, midRate, rate], seconds);
   } finally {
     await b2.stop();
   }
   return {
     cimLight: cimRuns[0],
-    cim: cimRuns[1],
+    cimMid: cimRuns[1],
+    cim: cimRuns[2],
     b2Light: b2Runs[0],
-    b2: b2Runs[1],
-    pushStageRatio: cimRuns[1].replyToMessage.p99 / b2Runs[1].replyToMessage.p99,
+    b2Mid: b2Runs[1],
+    b2: b2Runs[2],
+    pushStageRatio: cimRuns[2].replyToMessage.p99 / b2Runs[2].replyToMessage.p99,
   };
 }
 
