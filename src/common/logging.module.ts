@@ -1,4 +1,4 @@
-import { Module, RequestMethod } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ export const REDACTED_PATHS = [
           base: { service: 'cim-inbox' },
         },
         // the middleware is not applied to any route: logRequests writes the request lines
-        exclude: [{ path: '{*path}', method: RequestMethod.ALL }],
+        forRoutes: [],
       }),
     }),
   ],
