@@ -39,6 +39,29 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[0], [1, 2], [3]]);
   });
 
+  it('with a linger, gathers items submitted over several turns into one batch, and sends a full batch at once', async () => {
+    const batches: number[][] = [];
+    const group = new GroupCommit<number, number>(
+      async (items) => {
+        batches.push(items);
+        return items;
+      },
+      { maxBatch: 3, maxInFlight: 1, lingerMs: 300 },
+    );
+    const first = group.submit(1);
+    await tick();
+    const second = group.submit(2);
+    await tick();
+    expect(batches).toEqual([]);
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(batches).toEqual([[1, 2]]);
+    const started = Date.now();
+    expect(await Promise.all([4, 5, 6].map((item) => group.submit(item)))).toEqual([4, 5, 6]);
+    expect(batches).toEqual([[1, 2], [4, 5, 6]]);
+    // a full batch does not wait out the linger
+    expect(Date.now() - started).toBeLessThan(150);
+  });
+
   it('retries a failed batch item by item, so only the bad item fails', async () => {
     const calls: number[][] = [];
     const group = new GroupCommit<number, number>(

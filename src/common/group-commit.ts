@@ -10,6 +10,12 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** most batches in flight at once; what arrives meanwhile waits and is batched */
   maxInFlight: number;
+  /**
+   * How long the first item of a batch may wait for company (0: the next turn of the event loop).
+   * For background writes nobody waits on (delivery acks): fewer, fuller statements, and fewer
+   * round trips that take the CPU from the request path. A full batch goes at once.
+   */
+  lingerMs?: number;
 }
 
 interface Pending<T, R> {
@@ -32,13 +38,17 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.scheduled) {
+      if (this.queue.length >= this.options.maxBatch && this.scheduled) {
+        this.flush();
+      } else if (!this.scheduled) {
         this.scheduled = true;
-        // gather everything that arrives during this turn of the event loop
-        setImmediate(() => {
+        const go = (): void => {
           this.scheduled = false;
           this.flush();
-        });
+        };
+        // gather everything that arrives during this turn of the event loop (or the linger)
+        if (this.options.lingerMs) setTimeout(go, this.options.lingerMs);
+        else setImmediate(go);
       }
     });
   }

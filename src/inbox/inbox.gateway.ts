@@ -176,7 +176,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   private onLocalAccepted(row: MessageRow): void {
     this.acceptedBatch.push(row);
     if (this.acceptedBatch.length > 1) return;
-    setImmediate(() => {
+    process.nextTick(() => {
       const rows = this.acceptedBatch;
       this.acceptedBatch = [];
       this.publisher.announceAccepted(rows.map((accepted) => ({ id: accepted.id, player: accepted.ext_user_id })));

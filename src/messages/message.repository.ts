@@ -25,6 +25,8 @@ const COLUMNS = `id, gateway_id, im_uid, ext_user_id, body, callback_url, extens
  */
 const INSERT_BATCHES_IN_FLIGHT = 4;
 const ACK_BATCHES_IN_FLIGHT = 2;
+/** An ack waits up to this long for others to share its statement: nobody waits on it. */
+const ACK_LINGER_MS = 5;
 
 /** Shown to the player: not archived, not failed, not expired. */
 const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
@@ -283,7 +285,7 @@ export class MessageRepository {
   /** Delivery acks arrive one per pushed message: concurrent ones share one statement and commit. */
   private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>(
     (acks) => this.markDeliveredMany(acks),
-    { maxBatch: 500, maxInFlight: ACK_BATCHES_IN_FLIGHT },
+    { maxBatch: 500, maxInFlight: ACK_BATCHES_IN_FLIGHT, lingerMs: ACK_LINGER_MS },
   );
 
   private async markDeliveredMany(acks: Array<{ playerId: string; id: string }>): Promise<Array<MessageRow | null>> {

@@ -10,6 +10,12 @@ import { buildCallbackUrl, isCallbackStatus } from './callback-url';
 import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repository';
 
 const BATCH = 50;
+/**
+ * A claim that found less than a batch has drained the queue: the next one waits this long for
+ * more to arrive, and attempt records wait as long for company, so a steady trickle of callbacks
+ * costs a few statements a second, not several per message (a callback a few ms later is no loss).
+ */
+const LINGER_MS = 5;
 
 /**
  * Sends the outbox to Smartico: claims due callbacks, sends them with bounded concurrency,
@@ -36,7 +42,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     private readonly metrics: Metrics,
   ) {
     this.gateways = new Map(config.gateways.map((gateway) => [gateway.id, gateway]));
-    this.recorder = new AttemptRecorder((records) => this.outbox.recordAttempts(records));
+    this.recorder = new AttemptRecorder((records) => this.outbox.recordAttempts(records), LINGER_MS, BATCH);
   }
 
   onApplicationBootstrap(): void {
@@ -83,7 +89,8 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
         const claimedAt = Date.now();
         for (const callback of claimed) ready.push({ callback, claimedAt });
       }
-      while (ready.length > 0 && inFlight.size < concurrency) {
+      // sends whose attempt is not yet committed are what a crash can repeat: at most 2 × concurrency
+      while (ready.length > 0 && inFlight.size < concurrency && inFlight.size + this.recorder.unwritten < 2 * concurrency) {
         const { callback, claimedAt } = ready.shift()!;
         // held so long its lease may lapse and another instance claim it: not sending it now
         // avoids a duplicate; it is due again once the lease is over
@@ -98,6 +105,8 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
       if (claimed.length === BATCH && ready.length < concurrency) continue;
       // sleep until the poll interval passes, a slot frees up, or a local change enqueues work
       await this.wakeUp.wait(pollMs);
+      // the queue was drained: let what is arriving gather before the next claim
+      if (claimed.length < BATCH && this.running) await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
     }
     await Promise.all(inFlight);
     await Promise.all(this.recording);
@@ -174,18 +183,31 @@ class WakeSignal {
 
 /**
  * Group commit for attempt records: records that finish while a write is in progress go out
- * together in the next one, so N concurrent sends cost about one commit, not N. A failed write
+ * together in the next one, and a record with no write in progress waits LINGER_MS for others, so
+ * N concurrent sends cost about one commit, not N. A failed write
  * (database unreachable) is retried with backoff rather than dropped: a dropped record would leave
  * the callback claimed but unrecorded, to be sent again once its lease ends.
  */
 class AttemptRecorder {
   private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
   private writing = false;
+  private inWrite = 0;
   private failures = 0;
   private retryTimer?: NodeJS.Timeout;
+  private lingering?: NodeJS.Timeout;
   private stopping = false;
 
-  constructor(private readonly write: (records: AttemptRecord[]) => Promise<void>) {}
+  constructor(
+    private readonly write: (records: AttemptRecord[]) => Promise<void>,
+    /** how long a record may wait for others to share its statement, unless `fullBatch` are waiting */
+    private readonly lingerMs: number,
+    private readonly fullBatch: number,
+  ) {}
+
+  /** Records not yet committed: queued, lingering, being written or waiting for a retry. */
+  get unwritten(): number {
+    return this.queue.length + this.inWrite;
+  }
 
   /** A write failed and waits for its retry. */
   get retrying(): boolean {
@@ -195,24 +217,28 @@ class AttemptRecorder {
   record(record: AttemptRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!this.writing && this.retryTimer === undefined) setImmediate(() => void this.flush());
+      if (this.writing || this.retryTimer !== undefined) return;
+      if (this.queue.length >= this.fullBatch || this.stopping) void this.flush();
+      else this.lingering ??= setTimeout(() => void this.flush(), this.lingerMs);
     });
   }
 
   /** On shutdown: one more try for what waits, then failures are given up (the leases bring those callbacks back). */
   stopRetrying(): void {
     this.stopping = true;
-    if (this.retryTimer === undefined) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     void this.flush();
   }
 
   private async flush(): Promise<void> {
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
     if (this.writing || this.queue.length === 0) return;
     this.writing = true;
     const batch = this.queue;
     this.queue = [];
+    this.inWrite = batch.length;
     try {
       await this.write(batch.map((entry) => entry.record));
       this.failures = 0;
@@ -230,6 +256,7 @@ class AttemptRecorder {
       }
     } finally {
       this.writing = false;
+      this.inWrite = 0;
       if (this.queue.length > 0 && this.retryTimer === undefined) void this.flush();
     }
   }

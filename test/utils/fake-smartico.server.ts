@@ -10,7 +10,8 @@ export type FakeSmarticoMode =
   | 'reset'
   | { status: number; body?: string } // Smartico's success body unless `body` is given, so only the status is at fault
   | { errorCode: number; errorMessage: string }
-  | { redirectTo: string };
+  | { redirectTo: string }
+  | { delayMs: number }; // Smartico's success reply, that long after the request
 
 export interface RecordedRequest {
   at: Date;
@@ -118,6 +119,10 @@ export class FakeSmarticoServer {
     if ('status' in mode) return reply(res, mode.status, 'application/json', mode.body ?? '{"error_code":0}');
     if ('errorCode' in mode) {
       return reply(res, 200, 'application/json', JSON.stringify({ error_code: mode.errorCode, error_message: mode.errorMessage }));
+    }
+    if ('delayMs' in mode) {
+      setTimeout(() => reply(res, 200, 'application/json', '{"error_code":0}'), mode.delayMs);
+      return;
     }
     res.writeHead(302, { location: mode.redirectTo, 'content-length': 0 }).end();
   }
