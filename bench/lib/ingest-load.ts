@@ -25,7 +25,8 @@ export function customImTemplate(callbackUrl: string, player = 'bench-player-[<i
 export interface LoadTarget {
   url: string;
   headers?: Record<string, string>;
-  body: string;
+  /** a template whose `[<id>]` is replaced per request, or a function making each body */
+  body: string | (() => string);
 }
 
 export interface LoadResult {
@@ -39,12 +40,14 @@ export interface LoadResult {
 
 export async function load(target: LoadTarget, options: { connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
   const samples: number[] = [];
+  const { body } = target;
+  const nextBody = typeof body === 'function' ? body : (): string => body.replaceAll('[<id>]', randomUUID());
   // without a callback autocannon returns an emitter that is also a promise of the result
   const instance = autocannon({
     url: target.url,
     method: 'POST',
     headers: { 'content-type': 'application/json', ...target.headers },
-    requests: [{ setupRequest: (request) => ({ ...request, body: target.body.replaceAll('[<id>]', randomUUID()) }) }],
+    requests: [{ setupRequest: (request) => ({ ...request, body: nextBody() }) }],
     connections: options.connections,
     pipelining: 1,
     duration: options.seconds,

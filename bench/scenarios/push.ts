@@ -1,14 +1,18 @@
 /**
  * Live push: N players hold sockets; messages are posted open-loop at a fixed rate to random
  * connected players, and the same process times POST sent → `message` received and gateway reply →
- * `message` (the push stage: both servers reply first and push on the next turn of the event loop).
- * Run against cim-inbox (through the gateway and PostgreSQL) and against B2 (bare socket.io).
+ * `message` (the push stage: both servers reply first and then push). Every message is acked as the
+ * SDK acks it, and cim-inbox sends its `delivered` callback to a receiver in another process.
+ * "Load" is cim-inbox's own end-to-end capacity with those sockets: a closed-loop pass (50
+ * connections, as the ingest scenario) measures the accepted msgs/s while each message is pushed,
+ * acked and called back, and the loaded pass posts at 70 % of it. B2 (bare socket.io) is run at the
+ * same rates.
  * With `instances: 2` the sockets are spread over two cim-inbox processes and every post goes to
  * the first, so half the pushes cross instances through the PostgreSQL adapter (fan-out).
  */
 import { cpuMeter } from '../lib/cpu';
 import { postAtRate } from '../lib/open-loop';
-import { PAYLOAD_BODY } from '../lib/ingest-load';
+import { PAYLOAD_BODY, load } from '../lib/ingest-load';
 import { BENCH_SECRETS, Running, startBaseline, startCim } from '../lib/servers';
 import { closeAll, connectPlayers } from '../lib/sockets';
 import { Summary, summarize } from '../lib/stats';
@@ -33,7 +37,20 @@ interface Setup {
   target: 'cim' | 'b2';
 }
 
-async function measure(context: BenchContext, setup: Setup, players: number, rates: number[], seconds: number): Promise<PushRun[]> {
+/** Closed-loop accepted msgs/s through the gateway while the sockets receive and ack every message. */
+export interface Capacity {
+  acceptedPerSecond: number;
+  lost: number;
+}
+
+async function measure(
+  context: BenchContext,
+  setup: Setup,
+  players: number,
+  rates: (capacity: Capacity | undefined) => number[],
+  seconds: number,
+  findCapacity = false,
+): Promise<{ runs: PushRun[]; capacity?: Capacity }> {
   const runId = Math.random().toString(36).slice(2, 8);
   const names = Array.from({ length: players }, (_, i) => `push-${runId}-${i}`);
   const receivedAt = new Map<string, number>();
@@ -63,12 +80,35 @@ async function measure(context: BenchContext, setup: Setup, players: number, rat
       url: setup.servers[0].url,
       path: setup.target === 'cim' ? '/gateway/custom-im' : '/emit',
       headers: setup.target === 'cim' ? { authorization: BENCH_SECRETS.authorization } : {},
-      rate: Math.min(...rates),
+      rate: 200,
       seconds: 2,
       body: (index) => JSON.stringify({ ext_user_id: names[index % names.length], body: PAYLOAD_BODY, im_uid: `${runId}-warm-${index}`, callback_url: context.callbackUrl }),
     });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    for (const [pass, rate] of rates.entries()) {
+    let capacity: Capacity | undefined;
+    if (findCapacity) {
+      let index = 0;
+      const imUids: string[] = [];
+      const result = await load(
+        {
+          url: `${setup.servers[0].url}/gateway/custom-im`,
+          headers: { authorization: BENCH_SECRETS.authorization },
+          body: () => {
+            const imUid = `${runId}-cap-${index++}`;
+            imUids.push(imUid);
+            return JSON.stringify({ ext_user_id: names[Math.floor(Math.random() * names.length)], body: PAYLOAD_BODY, im_uid: imUid, callback_url: context.callbackUrl, extension: { title: 'Live push' } });
+          },
+        },
+        { connections: 50, seconds },
+      );
+      // the next pass starts once this one's pushes and callbacks are done
+      const deadline = Date.now() + 60_000;
+      while (imUids.some((imUid) => !receivedAt.has(imUid)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await settle(context);
+      capacity = { acceptedPerSecond: result.requestsPerSecond, lost: imUids.filter((imUid) => !receivedAt.has(imUid)).length };
+      context.log(`  ${setup.target}: capacity ${result.requestsPerSecond.toFixed(0)} accepted msgs/s (closed loop, 50 connections, every message pushed, acked and called back)`);
+    }
+    for (const [pass, rate] of rates(capacity).entries()) {
       context.log(`  ${setup.target}: posting ${rate}/s for ${seconds} s`);
       const sentAt = new Map<string, number>();
       const repliedAt = new Map<string, number>();
@@ -117,53 +157,62 @@ async function measure(context: BenchContext, setup: Setup, players: number, rat
         run.across = summarize(byInstance(1));
       }
       runs.push(run);
+      await settle(context);
     }
+    return { runs, capacity };
   } finally {
     closeAll(sockets);
   }
-  return runs;
+}
+
+/** Waits until callbacks stop arriving at the receiver (the app's backlog from a pass is drained). */
+async function settle(context: BenchContext): Promise<void> {
+  let last = -1;
+  while (context.callbacksReceived() !== last) {
+    last = context.callbacksReceived();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 export interface PushResult {
-  /** at 70 % of the gateway's measured max accepted msgs/s */
+  capacity: Capacity;
+  /** at 70 % of cim-inbox's capacity */
   cim: PushRun;
   b2: PushRun;
-  /** the same sockets at a light, steady rate, and at a sustained middle rate */
+  /** the same sockets at a light, steady rate */
   cimLight: PushRun;
   b2Light: PushRun;
-  cimMid: PushRun;
-  b2Mid: PushRun;
-  /** our push stage p99 ÷ B2's, at the 70 % rate */
+  /** our push stage p99 ÷ B2's, at the loaded rate */
   pushStageRatio: number;
 }
 
-export async function pushScenario(context: BenchContext, rate: number, lightRate: number, midRate: number): Promise<PushResult> {
+export async function pushScenario(context: BenchContext, lightRate: number): Promise<PushResult> {
   const players = context.quick ? 2_000 : 10_000;
   const seconds = context.quick ? 4 : 15;
   const cim = await startCim(await context.server.createDatabase('push'), {
     nodeArgs: context.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] : [],
   });
-  let cimRuns: PushRun[];
+  let cimResult: Awaited<ReturnType<typeof measure>>;
   try {
-    cimRuns = await measure(context, { servers: [cim], target: 'cim' }, players, [lightRate, midRate, rate], seconds);
+    cimResult = await measure(context, { servers: [cim], target: 'cim' }, players, (capacity) => [lightRate, Math.round(0.7 * capacity!.acceptedPerSecond)], seconds, true);
   } finally {
     await cim.stop();
   }
+  const [cimLight, cimLoaded] = cimResult.runs;
   const b2 = await startBaseline('b2-push.ts');
   let b2Runs: PushRun[];
   try {
-    b2Runs = await measure(context, { servers: [b2], target: 'b2' }, players, [lightRate, midRate, rate], seconds);
+    b2Runs = (await measure(context, { servers: [b2], target: 'b2' }, players, () => [lightRate, cimLoaded.rate], seconds)).runs;
   } finally {
     await b2.stop();
   }
   return {
-    cimLight: cimRuns[0],
-    cimMid: cimRuns[1],
-    cim: cimRuns[2],
+    capacity: cimResult.capacity!,
+    cimLight,
+    cim: cimLoaded,
     b2Light: b2Runs[0],
-    b2Mid: b2Runs[1],
-    b2: b2Runs[2],
-    pushStageRatio: cimRuns[2].replyToMessage.p99 / b2Runs[2].replyToMessage.p99,
+    b2: b2Runs[1],
+    pushStageRatio: cimLoaded.replyToMessage.p99 / b2Runs[1].replyToMessage.p99,
   };
 }
 
@@ -180,7 +229,7 @@ export async function fanoutScenario(context: BenchContext, rate: number): Promi
   const first = await startCim(databaseUrl);
   const second = await startCim(databaseUrl);
   try {
-    const [run] = await measure(context, { servers: [first, second], target: 'cim' }, players, [rate], seconds);
+    const [run] = (await measure(context, { servers: [first, second], target: 'cim' }, players, () => [rate], seconds)).runs;
     return { run, ratio: run.across!.p99 / run.within!.p99 };
   } finally {
     await Promise.all([first.stop(), second.stop()]);
