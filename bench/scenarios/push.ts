@@ -26,6 +26,8 @@ export interface PushRun {
   lost: number;
   failedPosts: number;
   postToMessage: Summary;
+  /** the gateway's part: POST sent → reply received */
+  postToReply: Summary;
   replyToMessage: Summary;
   /** fan-out only: POST → message for players on the instance that took the post, and on the other */
   within?: Summary;
@@ -148,8 +150,13 @@ async function measure(
         lost: imUids.length - arrived.length,
         failedPosts: posted.failed,
         postToMessage: summarize(arrived.map(postToMessage)),
+        postToReply: summarize(imUids.filter((imUid) => repliedAt.has(imUid)).map((imUid) => repliedAt.get(imUid)! - sentAt.get(imUid)!)),
         replyToMessage: summarize(arrived.filter((imUid) => repliedAt.has(imUid)).map((imUid) => Math.max(0, receivedAt.get(imUid)! - repliedAt.get(imUid)!))),
       };
+      context.log(
+        `  ${setup.target}: POST → message p50 ${run.postToMessage.p50.toFixed(2)} / p99 ${run.postToMessage.p99.toFixed(2)} ms; ` +
+          `POST → reply p50 ${run.postToReply.p50.toFixed(2)} / p99 ${run.postToReply.p99.toFixed(2)} ms; reply → message p99 ${run.replyToMessage.p99.toFixed(2)} ms`,
+      );
       if (setup.servers.length > 1) {
         const byInstance = (instance: number): number[] =>
           imUids.flatMap((imUid, index) => (receivedAt.has(imUid) && instanceOf.get(playerOf[index]) === instance ? [postToMessage(imUid)] : []));
