@@ -19,6 +19,8 @@ export const BENCH_SECRETS = {
 export interface Running {
   url: string;
   pid: number;
+  /** what the process printed so far (cim-inbox only) */
+  output?: () => string;
   inspector?: Inspector;
   stop(): Promise<void>;
   /** SIGSTOP/SIGCONT: takes the process off the CPU while another one is measured. */
@@ -61,6 +63,7 @@ export async function startCim(databaseUrl: string, options: StartOptions = {}):
   return {
     url,
     pid: app.pid,
+    output: () => app.stdout,
     inspector,
     pause: () => app.kill('SIGSTOP'),
     resume: () => app.kill('SIGCONT'),
