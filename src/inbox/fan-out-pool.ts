@@ -38,18 +38,22 @@ export class FanOutPool {
     }
     const inFlight = new Set<Promise<unknown>>();
     this.checkedOut.set(client, inFlight);
-    // the adapter calls only query(text) on it
-    const query = client.query.bind(client) as (text: string) => Promise<unknown>;
-    (client as unknown as { query: (text: string) => Promise<unknown> }).query = (text: string) => {
-      const running = query(text);
-      inFlight.add(running);
-      const settled = (): void => void inFlight.delete(running);
-      running.then(settled, settled);
+    // its statements are tracked while the adapter holds it (the adapter's LISTENs return promises)
+    const tracked = client as unknown as { query: (...args: unknown[]) => unknown };
+    tracked.query = (...args: unknown[]) => {
+      const running = (Object.getPrototypeOf(client) as typeof tracked).query.apply(client, args);
+      if (running instanceof Promise) {
+        inFlight.add(running);
+        const settled = (): void => void inFlight.delete(running);
+        running.then(settled, settled);
+      }
       return running;
     };
     const release = client.release.bind(client);
     client.release = (destroy?: Error | boolean) => {
       this.checkedOut.delete(client);
+      // back in the pool it is an ordinary connection again
+      delete (tracked as { query?: unknown }).query;
       release(destroy);
     };
     return client;
