@@ -9,7 +9,16 @@ import { CallbackClient } from './callback.client';
 import { buildCallbackUrl, isCallbackStatus } from './callback-url';
 import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repository';
 
-const BATCH = 50;
+/** Callbacks claimed per statement. */
+export const CALLBACK_CLAIM_BATCH = 50;
+const BATCH = CALLBACK_CLAIM_BATCH;
+
+interface Held {
+  callback: ClaimedCallback;
+  claimedAt: number;
+  /** the callback URL's origin: slots are shared out per receiver */
+  receiver: string;
+}
 
 /**
  * Sends the outbox to Smartico: claims due callbacks, sends them with bounded concurrency,
@@ -26,6 +35,9 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   /** attempt records that finish while a write is in progress go out together in the next one */
   private readonly recorder: AttemptRecorder;
   private readonly recording = new Set<Promise<void>>();
+  /** sends started whose attempt record has not committed yet (in flight included) */
+  private unrecorded = 0;
+  private readonly sendingTo = new Map<string, number>();
   private subscription?: Subscription;
 
   constructor(
@@ -62,41 +74,60 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
 
   /**
    * A pipeline, not batches: as soon as a send finishes its slot is refilled from a batch claimed
-   * ahead, so one receiver that hangs until the timeout holds one slot, not the queue, and a claim
-   * (one statement for up to 50 callbacks) is made while the slots are still busy.
+   * ahead, and a claim (one statement for up to 50 callbacks) is made while the slots are still busy.
+   *
+   * Slots are shared out per receiver (callback URL origin): one receiver gets at most
+   * CALLBACK_CONCURRENCY of them, and the instance has a quarter more, so a receiver that hangs until
+   * the timeout holds its own slots while the others keep flowing, and a single receiver still gets
+   * all CALLBACK_CONCURRENCY. Callbacks held for a receiver at its share do not count towards the
+   * claim-ahead, so the next claim can reach other receivers' work.
+   *
+   * At most CALLBACK_CONCURRENCY + CALLBACK_CLAIM_BATCH sends are ever started and not yet
+   * recorded (a slot is freed when its request ends, and its record commits in the background): a
+   * crash can therefore cut off at most that many records, which is all it can make Smartico hear
+   * twice.
    */
   private async run(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    const ready: Array<{ callback: ClaimedCallback; claimedAt: number }> = [];
+    let ready: Held[] = [];
     const { concurrency, pollMs, leaseMs } = this.config.callbacks;
+    const slots = concurrency + Math.ceil(concurrency / 4);
+    const maxUnrecorded = concurrency + BATCH;
+    const hasRoom = (receiver: string): boolean => (this.sendingTo.get(receiver) ?? 0) < concurrency;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      // claim ahead while fewer than a slot-load is in hand; not while sent attempts wait to be
-      // recorded (database unreachable), or their leases may run out and this very instance would
-      // claim and send them again
-      if (ready.length < concurrency && !this.recorder.retrying) {
+      // claim ahead while fewer than a slot-load is in hand for receivers with room; not while sent
+      // attempts wait to be recorded (database unreachable), or their leases may run out and this
+      // very instance would claim and send them again
+      const wanted = (): boolean => ready.filter((held) => hasRoom(held.receiver)).length < concurrency && ready.length < concurrency + BATCH;
+      if (wanted() && !this.recorder.retrying) {
         try {
           claimed = await this.outbox.claimDue(BATCH, leaseMs);
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'could not claim callbacks');
         }
         const claimedAt = Date.now();
-        for (const callback of claimed) ready.push({ callback, claimedAt });
+        for (const callback of claimed) ready.push({ callback, claimedAt, receiver: receiverOf(callback.callback_url) });
       }
-      while (ready.length > 0 && inFlight.size < concurrency) {
-        const { callback, claimedAt } = ready.shift()!;
+      const kept: Held[] = [];
+      for (const held of ready) {
         // held so long its lease may lapse and another instance claim it: not sending it now
         // avoids a duplicate; it is due again once the lease is over
-        if (Date.now() - claimedAt > leaseMs / 2) continue;
-        const sending: Promise<void> = this.send(callback).finally(() => {
+        if (Date.now() - held.claimedAt > leaseMs / 2) continue;
+        if (inFlight.size >= slots || this.unrecorded >= maxUnrecorded || !hasRoom(held.receiver)) {
+          kept.push(held);
+          continue;
+        }
+        const sending: Promise<void> = this.send(held).finally(() => {
           inFlight.delete(sending);
           this.wakeUp.notify();
         });
         inFlight.add(sending);
       }
+      ready = kept;
       // a full batch means more is probably due: claim again while there is room to hold it
-      if (claimed.length === BATCH && ready.length < concurrency) continue;
-      // sleep until the poll interval passes, a slot frees up, or a local change enqueues work
+      if (claimed.length === BATCH && wanted()) continue;
+      // sleep until the poll interval passes, a slot frees up, a record commits, or a local change enqueues work
       await this.wakeUp.wait(pollMs);
     }
     await Promise.all(inFlight);
@@ -109,7 +140,35 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async send(callback: ClaimedCallback): Promise<void> {
+  private async send({ callback, receiver }: Held): Promise<void> {
+    this.unrecorded += 1;
+    this.sendingTo.set(receiver, (this.sendingTo.get(receiver) ?? 0) + 1);
+    let record: AttemptRecord | undefined;
+    try {
+      record = await this.attempt(callback);
+    } finally {
+      const left = this.sendingTo.get(receiver)! - 1;
+      if (left === 0) this.sendingTo.delete(receiver);
+      else this.sendingTo.set(receiver, left);
+      if (record === undefined) this.unrecorded -= 1;
+    }
+    // the slot is free once the request is done; the record commits with others in the background
+    // (a crash before it commits means a re-send after the lease: at least once, never lost)
+    const recording = this.recorder
+      .record(record)
+      .catch((error: unknown) => {
+        // the lease runs out and the callback is sent again: at least once, never lost
+        this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
+      })
+      .finally(() => {
+        this.unrecorded -= 1;
+        this.wakeUp.notify();
+      });
+    this.recording.add(recording);
+    void recording.finally(() => this.recording.delete(recording));
+  }
+
+  private async attempt(callback: ClaimedCallback): Promise<AttemptRecord> {
     const attemptedAt = new Date();
     const gateway = this.gateways.get(callback.gateway_id);
     let record: AttemptRecord;
@@ -125,14 +184,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     if (record.outcome.state === 'dead') {
       this.logger.warn({ messageId: callback.message_id, status: callback.status, attempts: callback.attempts, error: record.error }, 'callback dead');
     }
-    // the slot is free once the request is done; the record commits with others in the background
-    // (a crash before it commits means a re-send after the lease: at least once, never lost)
-    const recording = this.recorder.record(record).catch((error: unknown) => {
-      // the lease runs out and the callback is sent again: at least once, never lost
-      this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
-    });
-    this.recording.add(recording);
-    void recording.finally(() => this.recording.delete(recording));
+    return record;
   }
 
   private outcome(callback: ClaimedCallback, ok: boolean): AttemptRecord['outcome'] {
@@ -141,6 +193,15 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     const nextAttemptAt = new Date(Date.now() + nextAttemptDelayMs(callback.attempts, { baseMs: retryBaseMs, maxMs: retryMaxMs }));
     if (isWindowExhausted(callback.window_started_at, nextAttemptAt, retryWindowMs)) return { state: 'dead' };
     return { state: 'retry', nextAttemptAt };
+  }
+}
+
+/** Slots are shared out per origin; a URL that does not parse fails fast on its own. */
+function receiverOf(callbackUrl: string): string {
+  try {
+    return new URL(callbackUrl).origin;
+  } catch {
+    return 'invalid';
   }
 }
 
