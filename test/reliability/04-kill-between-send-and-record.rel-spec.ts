@@ -76,7 +76,7 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
 
   it('re-sends after the restart what Smartico received but the killed app never recorded; duplicates only of in-flight (ext_message_id, status)', async () => {
     const messages = scale(400, 100);
-    const ledger = new Ledger();
+    const ledger = new Ledger({ callbackConcurrency: CONCURRENCY });
     const first = await start();
     // the receiver is not listening yet: the outbox fills (refused attempts are recorded and retried)
     const port = await freePort();
@@ -99,8 +99,8 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
       receiver.failNext(1, 'hang');
     };
     await waitUntil(() => killedAt > 0, 'the kill', 60_000, 10);
-    ledger.noteCrash();
     expect(await first.app.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await ledger.noteCrash(db);
 
     const restartedAt = Date.now();
     await start();
@@ -128,7 +128,7 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
 
   it(`two instances sharing ${scale(1_000, 200)} pending callbacks send none twice when nothing crashes`, async () => {
     const callbacks = scale(1_000, 200);
-    const ledger = new Ledger();
+    const ledger = new Ledger({ callbackConcurrency: CONCURRENCY });
     const setup = await start();
     const port = await freePort();
     const ids = await enqueue(setup.url, ledger, callbacks / 2, `http://127.0.0.1:${port}/cb`);
