@@ -33,6 +33,8 @@ export interface LedgerProblems {
   lost: string[];
   /** stored, but under another gateway, im_uid or player than the reply was for */
   mismatched: string[];
+  /** one accepted (gateway, im_uid) stored in more than one row */
+  storedTwice: string[];
   /** one (gateway, im_uid) answered with two different ext_message_ids */
   conflictingIds: string[];
   /** a push of a message that is not stored, or not this player's */
@@ -122,6 +124,7 @@ export class Ledger {
     const problems: LedgerProblems = {
       lost: [],
       mismatched: [],
+      storedTwice: [],
       conflictingIds: [],
       strayPushes: [],
       duplicatePushes: [],
@@ -149,6 +152,13 @@ export class Ledger {
       if (earlier !== undefined && earlier !== reply.extMessageId) problems.conflictingIds.push(key);
       idByUid.set(key, reply.extMessageId);
     }
+
+    const twice = await db.query<{ key: string; n: number }>(
+      `SELECT gateway_id || '/' || im_uid AS key, count(*)::int AS n FROM messages WHERE im_uid = ANY($1::text[]) GROUP BY gateway_id, im_uid HAVING count(*) > 1`,
+      [[...new Set(this.accepted.map((reply) => reply.imUid))]],
+    );
+    const acceptedKeys = new Set(this.accepted.map((reply) => `${reply.gatewayId}/${reply.imUid}`));
+    problems.storedTwice.push(...twice.rows.filter((row) => acceptedKeys.has(row.key)).map((row) => `${row.key} × ${row.n}`));
 
     // what the players were pushed
     const perConnection = new Set<string>();
