@@ -48,6 +48,9 @@ export const gatewaysSchema = z
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** In flight to one callback receiver; tests that reason about it import it. */
+export const DEFAULT_CALLBACK_CONCURRENCY = 50;
+
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -80,7 +83,7 @@ export const envSchema = z.object({
   CALLBACK_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1_000),
   CALLBACK_RETRY_MAX_MS: z.coerce.number().int().min(10).default(600_000),
   CALLBACK_RETRY_WINDOW_MS: z.coerce.number().int().min(100).default(86_400_000),
-  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(50),
+  CALLBACK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(DEFAULT_CALLBACK_CONCURRENCY),
   CALLBACK_CONNECTIONS: z.coerce.number().int().min(1).max(256).default(16),
   CALLBACK_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(30_000),
   CALLBACK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(250),

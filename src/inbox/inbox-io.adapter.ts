@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { createClient } from 'redis';
 import { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app.config';
+import { FanOutPool } from './fan-out-pool';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
 
@@ -68,12 +69,14 @@ export class InboxIoAdapter extends IoAdapter {
       // the adapter's LISTEN client is checked out for good, so the pool no longer guards it; an
       // unhandled 'error' would end the process when the database restarts (the adapter reconnects on 'end')
       pool.on('connect', (client) => client.on('error', onError));
-      this.adapterConstructor = createPostgresAdapter(pool, {
+      const fanOut = new FanOutPool(pool);
+      // the adapter calls only connect() and query(text, values) on its pool
+      this.adapterConstructor = createPostgresAdapter(fanOut as unknown as Pool, {
         channelPrefix: 'cim_inbox',
         tableName: 'socket_io_attachments',
         errorHandler: onError,
       });
-      this.release.push(() => pool.end());
+      this.release.push(() => fanOut.end());
       this.logger.log('socket.io fan-out through PostgreSQL');
     }
   }

@@ -9,13 +9,22 @@ import { CallbackClient } from './callback.client';
 import { buildCallbackUrl, isCallbackStatus } from './callback-url';
 import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repository';
 
-const BATCH = 50;
+/** Callbacks claimed per statement. */
+export const CALLBACK_CLAIM_BATCH = 50;
+const BATCH = CALLBACK_CLAIM_BATCH;
 /**
  * A claim that found less than a batch has drained the queue: the next one waits this long for
  * more to arrive, and attempt records wait as long for company, so a steady trickle of callbacks
  * costs a few statements a second, not several per message (a callback a few ms later is no loss).
  */
 const LINGER_MS = 5;
+
+interface Held {
+  callback: ClaimedCallback;
+  claimedAt: number;
+  /** the callback URL's origin: slots are shared out per receiver */
+  receiver: string;
+}
 
 /**
  * Sends the outbox to Smartico: claims due callbacks, sends them with bounded concurrency,
@@ -32,6 +41,9 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
   /** attempt records that finish while a write is in progress go out together in the next one */
   private readonly recorder: AttemptRecorder;
   private readonly recording = new Set<Promise<void>>();
+  /** sends started whose attempt record has not committed yet (in flight included) */
+  private unrecorded = 0;
+  private readonly sendingTo = new Map<string, number>();
   private subscription?: Subscription;
 
   constructor(
@@ -68,42 +80,60 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
 
   /**
    * A pipeline, not batches: as soon as a send finishes its slot is refilled from a batch claimed
-   * ahead, so one receiver that hangs until the timeout holds one slot, not the queue, and a claim
-   * (one statement for up to 50 callbacks) is made while the slots are still busy.
+   * ahead, and a claim (one statement for up to 50 callbacks) is made while the slots are still busy.
+   *
+   * Slots are shared out per receiver (callback URL origin): one receiver gets at most
+   * CALLBACK_CONCURRENCY of them, and the instance has a quarter more, so a receiver that hangs until
+   * the timeout holds its own slots while the others keep flowing, and a single receiver still gets
+   * all CALLBACK_CONCURRENCY. Callbacks held for a receiver at its share do not count towards the
+   * claim-ahead, so the next claim can reach other receivers' work.
+   *
+   * At most CALLBACK_CONCURRENCY + CALLBACK_CLAIM_BATCH sends are ever started and not yet
+   * recorded (a slot is freed when its request ends, and its record commits in the background): a
+   * crash can therefore cut off at most that many records, which is all it can make Smartico hear
+   * twice.
    */
   private async run(): Promise<void> {
     const inFlight = new Set<Promise<void>>();
-    const ready: Array<{ callback: ClaimedCallback; claimedAt: number }> = [];
+    let ready: Held[] = [];
     const { concurrency, pollMs, leaseMs } = this.config.callbacks;
+    const slots = concurrency + Math.ceil(concurrency / 4);
+    const maxUnrecorded = concurrency + BATCH;
+    const hasRoom = (receiver: string): boolean => (this.sendingTo.get(receiver) ?? 0) < concurrency;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      // claim ahead while fewer than a slot-load is in hand; not while sent attempts wait to be
-      // recorded (database unreachable), or their leases may run out and this very instance would
-      // claim and send them again
-      if (ready.length < concurrency && !this.recorder.retrying) {
+      // claim ahead while fewer than a slot-load is in hand for receivers with room; not while sent
+      // attempts wait to be recorded (database unreachable), or their leases may run out and this
+      // very instance would claim and send them again
+      const wanted = (): boolean => ready.filter((held) => hasRoom(held.receiver)).length < concurrency && ready.length < concurrency + BATCH;
+      if (wanted() && !this.recorder.retrying) {
         try {
           claimed = await this.outbox.claimDue(BATCH, leaseMs);
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'could not claim callbacks');
         }
         const claimedAt = Date.now();
-        for (const callback of claimed) ready.push({ callback, claimedAt });
+        for (const callback of claimed) ready.push({ callback, claimedAt, receiver: receiverOf(callback.callback_url) });
       }
-      // sends whose attempt is not yet committed are what a crash can repeat: at most 2 × concurrency
-      while (ready.length > 0 && inFlight.size < concurrency && inFlight.size + this.recorder.unwritten < 2 * concurrency) {
-        const { callback, claimedAt } = ready.shift()!;
+      const kept: Held[] = [];
+      for (const held of ready) {
         // held so long its lease may lapse and another instance claim it: not sending it now
         // avoids a duplicate; it is due again once the lease is over
-        if (Date.now() - claimedAt > leaseMs / 2) continue;
-        const sending: Promise<void> = this.send(callback).finally(() => {
+        if (Date.now() - held.claimedAt > leaseMs / 2) continue;
+        if (inFlight.size >= slots || this.unrecorded >= maxUnrecorded || !hasRoom(held.receiver)) {
+          kept.push(held);
+          continue;
+        }
+        const sending: Promise<void> = this.send(held).finally(() => {
           inFlight.delete(sending);
           this.wakeUp.notify();
         });
         inFlight.add(sending);
       }
+      ready = kept;
       // a full batch means more is probably due: claim again while there is room to hold it
-      if (claimed.length === BATCH && ready.length < concurrency) continue;
-      // sleep until the poll interval passes, a slot frees up, or a local change enqueues work
+      if (claimed.length === BATCH && wanted()) continue;
+      // sleep until the poll interval passes, a slot frees up, a record commits, or a local change enqueues work
       await this.wakeUp.wait(pollMs);
       // the queue was drained: let what is arriving gather before the next claim
       if (claimed.length < BATCH && this.running) await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
@@ -118,7 +148,35 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async send(callback: ClaimedCallback): Promise<void> {
+  private async send({ callback, receiver }: Held): Promise<void> {
+    this.unrecorded += 1;
+    this.sendingTo.set(receiver, (this.sendingTo.get(receiver) ?? 0) + 1);
+    let record: AttemptRecord | undefined;
+    try {
+      record = await this.attempt(callback);
+    } finally {
+      const left = this.sendingTo.get(receiver)! - 1;
+      if (left === 0) this.sendingTo.delete(receiver);
+      else this.sendingTo.set(receiver, left);
+      if (record === undefined) this.unrecorded -= 1;
+    }
+    // the slot is free once the request is done; the record commits with others in the background
+    // (a crash before it commits means a re-send after the lease: at least once, never lost)
+    const recording = this.recorder
+      .record(record)
+      .catch((error: unknown) => {
+        // the lease runs out and the callback is sent again: at least once, never lost
+        this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
+      })
+      .finally(() => {
+        this.unrecorded -= 1;
+        this.wakeUp.notify();
+      });
+    this.recording.add(recording);
+    void recording.finally(() => this.recording.delete(recording));
+  }
+
+  private async attempt(callback: ClaimedCallback): Promise<AttemptRecord> {
     const attemptedAt = new Date();
     const gateway = this.gateways.get(callback.gateway_id);
     let record: AttemptRecord;
@@ -134,14 +192,7 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     if (record.outcome.state === 'dead') {
       this.logger.warn({ messageId: callback.message_id, status: callback.status, attempts: callback.attempts, error: record.error }, 'callback dead');
     }
-    // the slot is free once the request is done; the record commits with others in the background
-    // (a crash before it commits means a re-send after the lease: at least once, never lost)
-    const recording = this.recorder.record(record).catch((error: unknown) => {
-      // the lease runs out and the callback is sent again: at least once, never lost
-      this.logger.warn({ messageId: callback.message_id, status: callback.status, err: (error as Error).message }, 'callback attempt not recorded');
-    });
-    this.recording.add(recording);
-    void recording.finally(() => this.recording.delete(recording));
+    return record;
   }
 
   private outcome(callback: ClaimedCallback, ok: boolean): AttemptRecord['outcome'] {
@@ -150,6 +201,15 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     const nextAttemptAt = new Date(Date.now() + nextAttemptDelayMs(callback.attempts, { baseMs: retryBaseMs, maxMs: retryMaxMs }));
     if (isWindowExhausted(callback.window_started_at, nextAttemptAt, retryWindowMs)) return { state: 'dead' };
     return { state: 'retry', nextAttemptAt };
+  }
+}
+
+/** Slots are shared out per origin; a URL that does not parse fails fast on its own. */
+function receiverOf(callbackUrl: string): string {
+  try {
+    return new URL(callbackUrl).origin;
+  } catch {
+    return 'invalid';
   }
 }
 
@@ -191,7 +251,6 @@ class WakeSignal {
 class AttemptRecorder {
   private queue: Array<{ record: AttemptRecord; done: (error?: unknown) => void }> = [];
   private writing = false;
-  private inWrite = 0;
   private failures = 0;
   private retryTimer?: NodeJS.Timeout;
   private lingering?: NodeJS.Timeout;
@@ -203,11 +262,6 @@ class AttemptRecorder {
     private readonly lingerMs: number,
     private readonly fullBatch: number,
   ) {}
-
-  /** Records not yet committed: queued, lingering, being written or waiting for a retry. */
-  get unwritten(): number {
-    return this.queue.length + this.inWrite;
-  }
 
   /** A write failed and waits for its retry. */
   get retrying(): boolean {
@@ -238,7 +292,6 @@ class AttemptRecorder {
     this.writing = true;
     const batch = this.queue;
     this.queue = [];
-    this.inWrite = batch.length;
     try {
       await this.write(batch.map((entry) => entry.record));
       this.failures = 0;
@@ -256,7 +309,6 @@ class AttemptRecorder {
       }
     } finally {
       this.writing = false;
-      this.inWrite = 0;
       if (this.queue.length > 0 && this.retryTimer === undefined) void this.flush();
     }
   }

@@ -59,8 +59,8 @@ describe('scenario 1: kill -9 of the app while Smartico posts (issue 8)', () => 
     await sleep(killAfterMs);
     const acceptedBeforeKill = outcomes.accepted;
     first.app.kill('SIGKILL');
-    ledger.noteCrash();
     expect(await first.app.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    await ledger.noteCrash(db);
 
     const second = await startApp(env, first.port);
     apps.push(second.app);

@@ -154,45 +154,62 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     expect(receiver.requests.map((request) => request.query.status)).toEqual(['delivered', 'opened']);
   });
 
-  it('cuts a receiver that accepts and never answers at CALLBACK_TIMEOUT_MS while other callbacks keep flowing', async () => {
-    const timeoutMs = 1_000;
-    const url = await start({ CALLBACK_TIMEOUT_MS: String(timeoutMs), CALLBACK_RETRY_BASE_MS: '200', CALLBACK_RETRY_MAX_MS: '1000' });
+  it('cuts a receiver that accepts and never answers at CALLBACK_TIMEOUT_MS; while it holds its whole share of the slots, the other receiver\'s callbacks all arrive', async () => {
+    const timeoutMs = 2_000;
+    const concurrency = 8;
+    const url = await start({ CALLBACK_TIMEOUT_MS: String(timeoutMs), CALLBACK_LEASE_MS: '5000', CALLBACK_CONCURRENCY: String(concurrency), CALLBACK_RETRY_BASE_MS: '200', CALLBACK_RETRY_MAX_MS: '1000' });
     const hanging = await FakeSmarticoServer.start();
     hanging.setMode('hang');
     const healthy = await FakeSmarticoServer.start();
     closers.push(() => hanging.close(), () => healthy.close());
-    const ledger = new Ledger();
+    const ledger = new Ledger({ callbackConcurrency: concurrency });
     ledger.watchReceiver(healthy);
-    const hangPlayer = `player-${randomUUID()}`;
+    // twice as many hanging messages as slots: with slots shared first come, first served they would
+    // take every one (and hold the next claim too) until the first is cut at the timeout
+    const hangCount = 2 * concurrency;
     // several players, so that none goes over PLAYER_RATE_LIMIT_PER_MIN
+    const hangPlayers = Array.from({ length: 4 }, () => `player-${randomUUID()}`);
     const okPlayers = Array.from({ length: 5 }, () => `player-${randomUUID()}`);
-    const hangIds = await postMany(url, ledger, [hangPlayer], scale(6, 4), hanging.url('/hang'));
-    const okIds = await postMany(url, ledger, okPlayers, scale(300, 60), healthy.url('/ok'));
+    const hangIds = await postMany(url, ledger, hangPlayers, hangCount, hanging.url('/hang'));
+    const okIds = await postMany(url, ledger, okPlayers, scale(60, 30), healthy.url('/ok'));
     const playerOf = new Map(ledger.accepted.map((reply) => [reply.extMessageId, reply.player]));
-    const hangStarted = Date.now();
-    await openAll(url, () => hangPlayer, hangIds);
+    // the hanging ones are queued first (each open queues delivered, then opened behind it)
+    await openAll(url, (id) => playerOf.get(id)!, hangIds);
     await openAll(url, (id) => playerOf.get(id)!, okIds);
 
-    // every healthy callback arrives while the hanging ones are still being retried
-    await waitUntil(async () => (await count(`SELECT count(*)::int AS n FROM callbacks c JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = ANY($1) AND c.state = 'sent'`, [okPlayers])) === 2 * okIds.length, 'healthy callbacks sent', 120_000);
-    const okDoneMs = Date.now() - hangStarted;
-    expect(await count(`SELECT count(*)::int AS n FROM callbacks c JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = $1 AND c.state = 'pending'`, [hangPlayer])).toBe(2 * hangIds.length);
-    const hangAttempts = `SELECT count(*)::int AS n FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = $1`;
-    await waitUntil(async () => (await count(hangAttempts, [hangPlayer])) >= 2 * hangIds.length, 'hanging callbacks cut and retried', 60_000);
-    const attempts = await db.query(
-      `SELECT a.error, a.duration_ms FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = $1`,
-      [hangPlayer],
+    const okSent = `SELECT count(*)::int AS n FROM callbacks c JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = ANY($1) AND c.state = 'sent'`;
+    const hangAttempts = `SELECT count(*)::int AS n FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = ANY($1)`;
+    await waitUntil(async () => (await count(okSent, [okPlayers])) === 2 * okIds.length, 'healthy callbacks sent', 60_000, 20);
+    const hangingHeardWhenHealthyDone = hanging.requests.length;
+    const hangAttemptsWhenHealthyDone = await count(hangAttempts, [hangPlayers]);
+    const firstHangAt = hanging.requests[0]?.at.getTime() ?? Number.NaN;
+    const lastHealthyAt = Math.max(...healthy.requests.map((request) => request.at.getTime()));
+    const healthyDoneMs = lastHealthyAt - firstHangAt;
+
+    // every first attempt of a hanging callback is cut and recorded (the second wave of them waited for slots)
+    await waitUntil(async () => (await count(hangAttempts, [hangPlayers])) >= hangCount, 'hanging callbacks cut and recorded', 60_000);
+    const attempts = await db.query<{ error: string | null; duration_ms: number }>(
+      `SELECT a.error, a.duration_ms FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = ANY($1)`,
+      [hangPlayers],
     );
-    expect(attempts.rows.every((row) => row.error === 'timeout')).toBe(true);
-    // cut at the timeout: not before it, and not long after (generous for a loaded machine)
     const durations = attempts.rows.map((row) => Number(row.duration_ms));
-    expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 50);
-    expect(Math.max(...durations)).toBeLessThan(timeoutMs + 2_000);
+    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
+    process.stdout.write(
+      `scenario 3: ${okIds.length * 2} healthy callbacks all received ${healthyDoneMs} ms after the first of ${hangCount} hanging ones was sent ` +
+        `(CALLBACK_CONCURRENCY ${concurrency}, hanging requests open then: ${hangingHeardWhenHealthyDone}); ${attempts.rows.length} hanging attempts cut after ${Math.min(...durations)}–${Math.max(...durations)} ms (timeout ${timeoutMs} ms)\n`,
+    );
+    // the hanging receiver held exactly its share of the slots while the healthy callbacks flowed
+    expect(hangingHeardWhenHealthyDone).toBe(concurrency);
+    // the healthy ones were all through before the first hanging one was cut (nothing of it recorded yet), with room to spare
+    expect(hangAttemptsWhenHealthyDone).toBe(0);
+    expect(healthyDoneMs).toBeLessThan(timeoutMs / 2);
+    // each hanging attempt was cut at the timeout: not before it (durations are whole milliseconds,
+    // the timer's clock too), and within 500 ms after it
+    expect(attempts.rows.every((row) => row.error === 'timeout')).toBe(true);
+    expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 1);
+    expect(Math.max(...durations)).toBeLessThanOrEqual(timeoutMs + 500);
     // the hanging receiver saw each attempt arrive: it is retried, not stuck on one connection
     expect(hanging.requests.length).toBeGreaterThanOrEqual(attempts.rows.length);
-
-    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
-    process.stdout.write(`scenario 3: ${okIds.length * 2} healthy callbacks sent within ${okDoneMs} ms beside ${hangIds.length} hanging; timeouts ${Math.min(...durations)}–${Math.max(...durations)} ms\n`);
     expect(report.problems).toEqual({});
     expect(report.figures.callbacksReceived).toBe(2 * okIds.length);
   });

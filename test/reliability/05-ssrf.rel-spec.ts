@@ -5,7 +5,9 @@ import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/c
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { Decoy, NamespacedApp } from './lib/ssrf-decoy';
+import { API_KEYS } from './lib/harness';
+import { Ledger } from './lib/ledger';
+import { AppNamespace, Decoy, NamespacedApp } from './lib/ssrf-decoy';
 
 jest.setTimeout(120_000);
 
@@ -20,6 +22,9 @@ const LOOPBACK_NAME =
 
 // in the app's mount namespace only: dotted names under an allow-listed pattern that resolve to loopback
 const HOSTILE_NAMES = { 'cb.partner-callbacks.example': '127.0.0.1', 'cb6.partner-callbacks.example': '::1' };
+// in the app's network namespace only, on its loopback, each with a decoy on port 80: the cloud
+// metadata address, a private IPv4 and a unique-local IPv6 address a hostile callback_url names
+const DECOY_ADDRESSES = ['169.254.169.254', '10.0.0.1', 'fd00::1'];
 
 function appEnv(databaseUrl: string, allowedHosts: string): NodeJS.ProcessEnv {
   return {
@@ -62,47 +67,59 @@ function hostileUrls(port: number): string[] {
     `http://LOCALHOST.:${port}/cb`,
     `http://${LOOPBACK_NAME}:${port}/cb`,
     `http://10.0.0.1/cb`,
+    `http://[fd00::1]/cb`,
+    // link-local IPv6 cannot be connected to without a zone (`%eth0`), which a URL cannot carry, so
+    // no decoy can watch it: the guard's recorded refusal is what shows it was never tried
     `http://[fe80::1]/cb`,
     `http://[::ffff:169.254.169.254]/cb`,
   ];
 }
 
 describe('SSRF: callback_url never reaches an internal address (issue 8, scenario 5)', () => {
+  let namespace: AppNamespace;
   let decoy: Decoy;
-  let control: Decoy;
   const databases: TestDatabase[] = [];
   const apps: NamespacedApp[] = [];
   const clients: Client[] = [];
+  let nextPort = 4100;
 
   beforeAll(async () => {
-    decoy = await Decoy.start();
-    control = await Decoy.start();
+    namespace = await AppNamespace.start(
+      DECOY_ADDRESSES.map((address) => `${address}/${address.includes(':') ? 128 : 32}`),
+      HOSTILE_NAMES,
+    );
+    decoy = await Decoy.start(namespace, DECOY_ADDRESSES);
+    // the app reaches the test PostgreSQL at the same address inside the namespace
+    const pg = new URL(process.env.CIM_TEST_ADMIN_URL!);
+    await namespace.forwardOut(Number(pg.port), { host: pg.hostname, port: Number(pg.port) });
   });
 
   afterAll(async () => {
     for (const client of clients) await client.end();
     for (const app of apps) await app.stop();
     for (const database of databases) await database.drop();
-    await decoy.close();
-    await control.close();
+    await decoy?.close();
+    await namespace?.stop();
   });
 
-  async function start(allowedHosts: string): Promise<{ app: NamespacedApp; db: Client }> {
+  async function start(allowedHosts: string): Promise<{ app: NamespacedApp; db: Client; ledger: Ledger }> {
     const database = await createTestDatabase();
     databases.push(database);
-    const app = await NamespacedApp.start(appEnv(database.url, allowedHosts), HOSTILE_NAMES);
+    const app = await NamespacedApp.start(namespace, appEnv(database.url, allowedHosts), nextPort++);
     apps.push(app);
     const db = new Client({ connectionString: database.url });
     await db.connect();
     clients.push(db);
-    return { app, db };
+    return { app, db, ledger: new Ledger() };
   }
 
   /** Posts for a fresh player and has them open it, which queues `delivered` and `opened`. */
-  async function postAndOpen(app: NamespacedApp, callbackUrl: string): Promise<string> {
+  async function postAndOpen(app: NamespacedApp, ledger: Ledger, callbackUrl: string): Promise<string> {
     const playerId = `player-${randomUUID()}`;
-    const reply = await postGateway(app.url, customIm({ ext_user_id: playerId, callback_url: callbackUrl }));
+    const request = customIm({ ext_user_id: playerId, callback_url: callbackUrl });
+    const reply = await postGateway(app.url, request);
     expect({ callbackUrl, reply: reply.json.error_code }).toEqual({ callbackUrl, reply: 0 });
+    ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: playerId }, reply.json);
     const id = String(reply.json.ext_message_id);
     const opened = await fetch(`${app.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
     expect(opened.status).toBe(200);
@@ -124,21 +141,40 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     }
   }
 
-  it('control: the decoy is reachable where the loopback literals land, over IPv4 and IPv6, when loopback is allow-listed by exact address', async () => {
-    const { app, db } = await start('127.0.0.1,[::1]');
-    const ids = [await postAndOpen(app, `http://0x7f000001:${control.port}/cb`), await postAndOpen(app, `http://[::1]:${control.port}/cb`)];
+  const decoyAddresses = (): string[] => ['127.0.0.1', '::1', ...DECOY_ADDRESSES];
+  const seenAt = (connections: Decoy['connections']): string[] => [...new Set(connections.map((connection) => connection.address.replace(/^::ffff:/, '')))].sort();
+
+  it('control: the decoy is reachable at every address it watches, from inside the namespace and by the app when each is allow-listed by exact address', async () => {
+    // a plain connection from inside the namespace to each
+    const before = decoy.connections.length;
+    for (const address of decoyAddresses()) {
+      const port = address === '127.0.0.1' || address === '::1' ? decoy.port : 80;
+      expect({ address, result: await namespace.connectFrom(address, port) }).toEqual({ address, result: 'connected' });
+    }
+    await waitFor(() => decoy.connections.length - before >= decoyAddresses().length);
+    expect(seenAt(decoy.connections.slice(before))).toEqual([...decoyAddresses()].sort());
+
+    // the app's own callbacks, when the addresses are allowed by exact entries
+    const { app, db, ledger } = await start('127.0.0.1,[::1],169.254.169.254,10.0.0.1,[fd00::1]');
+    const fromApp = decoy.connections.length;
+    const urls = [`http://0x7f000001:${decoy.port}/cb`, `http://[::1]:${decoy.port}/cb`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/cb', 'http://[fd00::1]/cb'];
+    const ids = [];
+    for (const url of urls) ids.push(await postAndOpen(app, ledger, url));
     await waitUntilAllDead(db, ids);
-    expect(control.connections.filter((connection) => connection.family === 'IPv4').length).toBeGreaterThan(0);
-    expect(control.connections.filter((connection) => connection.family === 'IPv6').length).toBeGreaterThan(0);
+    await app.stop();
+    expect(seenAt(decoy.connections.slice(fromApp))).toEqual([...decoyAddresses()].sort());
+    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
+    expect(report.problems).toEqual({});
   });
 
   it('with CALLBACK_ALLOWED_HOSTS=*, accepts every hostile callback_url but refuses each at send time: dead, recorded, and the decoy sees no connection', async () => {
-    const { app, db } = await start('*');
+    const baseline = decoy.connections.length;
+    const { app, db, ledger } = await start('*');
     const urls = hostileUrls(decoy.port).concat(Object.keys(HOSTILE_NAMES).map((name) => `http://${name}:${decoy.port}/cb`));
     const ids = [];
     const urlOf = new Map<string, string>();
     for (const url of urls) {
-      const id = await postAndOpen(app, url);
+      const id = await postAndOpen(app, ledger, url);
       ids.push(id);
       urlOf.set(id, url);
     }
@@ -147,8 +183,9 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     for (const callback of callbacks) {
       const url = urlOf.get(callback.message_id)!;
       expect({ url, attempts: callback.errors.length > 0 }).toEqual({ url, attempts: true });
-      // "localhost." (trailing dot) does not resolve through this machine's /etc/hosts: refused by the lookup, never connected
-      const refusal = url.includes('LOCALHOST.') ? /^(refused by address guard: |dns lookup failed: ENOTFOUND$)/ : /^refused by address guard: /;
+      // "localhost." (trailing dot) does not resolve through /etc/hosts, and the namespace has no
+      // network to reach a DNS server: the lookup fails (not found, or try again), never connected
+      const refusal = url.includes('LOCALHOST.') ? /^(refused by address guard: |dns lookup failed: (ENOTFOUND|EAI_AGAIN)$)/ : /^refused by address guard: /;
       for (const error of callback.errors) expect({ url, error }).toEqual({ url, error: expect.stringMatching(refusal) });
     }
     // the support API shows the refusal for the metadata address
@@ -157,26 +194,44 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     expect(attempts.length).toBeGreaterThan(0);
     expect(attempts.every((attempt) => /^refused by address guard: .*169\.254\.169\.254/.test(attempt.error))).toBe(true);
 
-    expect(decoy.connections).toEqual([]);
+    expect(decoy.connections.slice(baseline)).toEqual([]);
     expect(app.alive).toBe(true);
+    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
+    expect(report.problems).toEqual({});
+    expect(report.figures.accepted).toBe(urls.length);
   });
 
   it('with only public name patterns allowed, refuses literal addresses at the gateway (error_code 2, nothing stored), and a name under an allowed pattern that resolves to loopback at send time', async () => {
-    const { app, db } = await start('*.smartico.ai,*.partner-callbacks.example');
+    const baseline = decoy.connections.length;
+    const { app, db, ledger } = await start('*.smartico.ai,*.partner-callbacks.example');
     for (const url of hostileUrls(decoy.port)) {
-      const reply = await postGateway(app.url, customIm({ callback_url: url }));
+      const request = customIm({ callback_url: url });
+      const reply = await postGateway(app.url, request);
       expect({ url, reply: reply.json }).toEqual({ url, reply: { error_code: 2, error_message: expect.stringMatching(/CALLBACK_ALLOWED_HOSTS/) } });
+      expect(ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: request.ext_user_id }, reply.json)).toBe(false);
     }
     expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
 
     const ids = [];
-    for (const name of Object.keys(HOSTILE_NAMES)) ids.push(await postAndOpen(app, `http://${name}:${decoy.port}/cb`));
+    for (const name of Object.keys(HOSTILE_NAMES)) ids.push(await postAndOpen(app, ledger, `http://${name}:${decoy.port}/cb`));
     const callbacks = await waitUntilAllDead(db, ids);
     for (const callback of callbacks) {
       expect(callback.errors.length).toBeGreaterThan(0);
       for (const error of callback.errors) expect(error).toMatch(/^refused by address guard: cb6?\.partner-callbacks\.example resolves to (127\.0\.0\.1|::1) \(loopback\)$/);
     }
-    expect(decoy.connections).toEqual([]);
+    expect(decoy.connections.slice(baseline)).toEqual([]);
     expect(app.alive).toBe(true);
+    // exactly the accepted messages are stored: nothing of the refused ones
+    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
+    expect(report.problems).toEqual({});
+    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(ledger.accepted.length);
   });
 });
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -4,7 +4,8 @@ import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { logLines } from './lib/auth-attacks';
-import { FuzzRequest, fuzzRequest, sendRaw } from './lib/gateway-fuzz';
+import { BODY_KINDS, FuzzRequest, JSON_CONTENT_TYPES, fuzzExamples, fuzzRequest, sendRaw } from './lib/gateway-fuzz';
+import { Ledger } from './lib/ledger';
 import { scale } from './scale';
 
 jest.setTimeout(600_000);
@@ -76,10 +77,16 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
     const accepted = new Map<string, StoredRow>();
     const codes = new Map<number, number>();
     const kinds = new Map<string, number>();
+    const ledger = new Ledger();
+    let wrongContentTypes = 0;
+    let strayHeaders = 0;
+    const seed = Math.floor(Math.random() * 0x7fffffff);
 
     const outcome = await fc.check(
       fc.asyncProperty(fuzzRequest, async (fuzz: FuzzRequest) => {
         kinds.set(fuzz.kind, (kinds.get(fuzz.kind) ?? 0) + 1);
+        if (fuzz.contentType === undefined || !JSON_CONTENT_TYPES.includes(fuzz.contentType)) wrongContentTypes += 1;
+        if (Object.keys(fuzz.headers).length > 0) strayHeaders += 1;
         const reply = await sendRaw(url, fuzz);
         expect(reply.status).toBe(200);
         expect(reply.contentType).toMatch(/^application\/json\b/);
@@ -103,6 +110,7 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
             callback_url: sent.callback_url as string,
             extension: sent.extension === undefined || sent.extension === null ? null : JSON.parse(JSON.stringify(sent.extension)),
           };
+          ledger.recordReply({ gatewayId: gatewayId!, im_uid: expected.im_uid, ext_user_id: expected.ext_user_id }, json);
           const key = `${gatewayId}\u0000${expected.im_uid}`;
           const earlier = accepted.get(key);
           // a replay answers the first id and changes nothing
@@ -129,7 +137,8 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
         ).rows[0];
         expect(counts).toEqual({ messages: accepted.size, events: 0, callbacks: 0 });
       }),
-      { numRuns: RUNS, endOnFailure: true },
+      // every body kind, a wrong content type and stray headers come first, whatever the draws then
+      { numRuns: RUNS, endOnFailure: true, seed, examples: fuzzExamples(seed).map((example) => [example]) },
     );
     if (outcome.failed) {
       // a counterexample can be 256 KiB of brackets: report its shape, not its bytes
@@ -139,10 +148,19 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
     }
 
     // the generator reached every kind of input and the gateway both accepted and refused
-    expect(kinds.size).toBeGreaterThanOrEqual(8);
+    process.stdout.write(
+      `gateway fuzz: ${RUNS} runs (seed ${seed}), error codes ${JSON.stringify(Object.fromEntries(codes))}, kinds ${JSON.stringify(Object.fromEntries(kinds))}, ` +
+        `wrong content types ${wrongContentTypes}, stray headers ${strayHeaders}\n`,
+    );
+    expect([...kinds.keys()].sort()).toEqual([...BODY_KINDS].sort());
+    expect(wrongContentTypes).toBeGreaterThan(0);
+    expect(strayHeaders).toBeGreaterThan(0);
     expect(codes.get(0) ?? 0).toBeGreaterThan(0);
     expect(codes.get(2) ?? 0).toBeGreaterThan(0);
-    process.stdout.write(`gateway fuzz: ${RUNS} runs, error codes ${JSON.stringify(Object.fromEntries(codes))}, kinds ${JSON.stringify(Object.fromEntries(kinds))}\n`);
+    // and the ledger: every error_code 0 stored once, as told, a replay answering the first id
+    const report = await ledger.reconcile(db);
+    expect(report.problems).toEqual({});
+    expect(new Set(ledger.acceptedIds()).size).toBe(accepted.size);
 
     expect((await fetch(`${url}/health`)).status).toBe(200);
     expect(logLines(app.stdout).filter((line) => Number(line.level) >= 50)).toEqual([]);

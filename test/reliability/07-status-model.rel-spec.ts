@@ -63,7 +63,7 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
       fc.asyncProperty(fc.commands(inboxCommands(CRASH_ODDS), { maxCommands: MAX_COMMANDS, size: 'max' }), async (commands) => {
         const run = randomUUID().slice(0, 8);
         const model: InboxModel = { messages: [], sockets: [] };
-        const real: InboxReal = { run, players: [`m-${run}-0`, `m-${run}-1`], system, sockets: [], crashed: false, seen: new Map() };
+        const real: InboxReal = { run, players: [`m-${run}-0`, `m-${run}-1`], system, sockets: [], seen: new Map() };
         try {
           await fc.asyncModelRun(() => ({ model, real }), commands);
           commandsRun += [...commands].length;
@@ -86,7 +86,7 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
 
   const fresh = (): { model: InboxModel; real: InboxReal } => {
     const run = randomUUID().slice(0, 8);
-    return { model: { messages: [], sockets: [] }, real: { run, players: [`s-${run}-0`, `s-${run}-1`], system, sockets: [], crashed: false, seen: new Map() } };
+    return { model: { messages: [], sockets: [] }, real: { run, players: [`s-${run}-0`, `s-${run}-1`], system, sockets: [], seen: new Map() } };
   };
 
   async function scripted(commands: Array<fc.AsyncCommand<InboxModel, InboxReal, false>>): Promise<void> {

@@ -7,6 +7,8 @@ import { playerToken } from '../utils/player-tokens';
 import { SocketPlayer, sleep } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { RecordingSocket, forgedGatewaySecrets, forgedSupportAuthorizations, forgedTokens, logLines } from './lib/auth-attacks';
+import { API_KEYS } from './lib/harness';
+import { Ledger } from './lib/ledger';
 
 jest.setTimeout(120_000);
 
@@ -20,6 +22,16 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
   let db: Client;
   let bobMessage: string;
   const secretsSeen: string[] = [];
+  // every message accepted and every push any socket heard, reconciled with the database at the end
+  const ledger = new Ledger();
+  const post = async (gateway: typeof GATEWAY_A, playerId: string): Promise<Record<string, unknown>> => {
+    const request = customIm({ ext_user_id: playerId });
+    const reply = await postGateway(url, request, { authorization: gateway.authorization });
+    ledger.recordReply({ gatewayId: gateway.id, im_uid: request.im_uid, ext_user_id: playerId }, reply.json);
+    return reply.json;
+  };
+  const recordPushes = (player: string, connection: string, ids: string[]): void => ids.forEach((id) => ledger.recordPush(player, connection, id));
+  const heardMessages = (socket: RecordingSocket): string[] => socket.events.filter(({ event }) => event === 'message').map(({ args }) => String((args[0] as { id?: unknown }).id));
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -37,9 +49,9 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     }));
     db = new Client({ connectionString: database.url });
     await db.connect();
-    const reply = await postGateway(url, customIm({ ext_user_id: BOB }));
-    expect(reply.json.error_code).toBe(0);
-    bobMessage = String(reply.json.ext_message_id);
+    const reply = await post(GATEWAY_A, BOB);
+    expect(reply.error_code).toBe(0);
+    bobMessage = String(reply.ext_message_id);
   });
 
   afterAll(async () => {
@@ -145,11 +157,11 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
       expect(alice.socket.connected).toBe(true);
 
       // a new message and a change for Bob, after the attempts
-      const second = await postGateway(url, customIm({ ext_user_id: BOB }));
-      expect(second.json.error_code).toBe(0);
+      const second = await post(GATEWAY_A, BOB);
+      expect(second.error_code).toBe(0);
       await bob.waitForMessages(2);
       const bobToken = `Bearer ${await playerToken(BOB)}`;
-      expect((await rest('POST', `/inbox/messages/${second.json.ext_message_id}/opened`, bobToken)).status).toBe(200);
+      expect((await rest('POST', `/inbox/messages/${second.ext_message_id}/opened`, bobToken)).status).toBe(200);
       await bob.waitFor(() => bob.updates.length > 0, 'update for Bob');
       await sleep(300);
 
@@ -159,6 +171,9 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
       expect(root.events).toEqual([]);
       expect(await bobRow()).toEqual(untouched);
       expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
+      recordPushes(BOB, 'bob#1', bob.messages.map((message) => message.id));
+      recordPushes(ALICE, 'alice#1', heardMessages(alice));
+      recordPushes(ALICE, 'alice-root#1', heardMessages(root));
     } finally {
       alice.close();
       root.close();
@@ -173,17 +188,20 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     const reason = await new Promise<string>((resolve) => carol.socket.once('disconnect', resolve));
     expect(reason).toBe('io server disconnect');
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt * 1000 - 50);
-    const reply = await postGateway(url, customIm({ ext_user_id: player }));
-    expect(reply.json.error_code).toBe(0);
+    const reply = await post(GATEWAY_A, player);
+    expect(reply.error_code).toBe(0);
     await sleep(300);
     expect(carol.events.filter((entry) => entry.event === 'message')).toEqual([]);
+    recordPushes(player, 'carol#1', heardMessages(carol));
   });
 
   it('gateway: secrets of another length, padded, in another case or byte form get HTTP 200 {error_code 1}, identical each time, and store nothing', async () => {
     const before = (await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n;
     for (const [why, authorization] of forgedGatewaySecrets()) {
       if (authorization) secretsSeen.push(authorization);
-      const reply = await postGateway(url, customIm({ ext_user_id: BOB }), { authorization: authorization ?? null });
+      const request = customIm({ ext_user_id: BOB });
+      const reply = await postGateway(url, request, { authorization: authorization ?? null });
+      ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: BOB }, reply.json);
       expect({ why, status: reply.status, type: reply.contentType, json: reply.json }).toEqual({
         why,
         status: 200,
@@ -193,7 +211,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     }
     expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(before);
     // and the real secrets still work
-    expect((await postGateway(url, customIm(), { authorization: GATEWAY_B.authorization })).json.error_code).toBe(0);
+    expect((await post(GATEWAY_B, `dave-${randomUUID()}`)).error_code).toBe(0);
   });
 
   it('support: every wrong key answers one identical 401, whether the message id exists or not', async () => {
@@ -217,6 +235,15 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     expect([...answers]).toHaveLength(1);
     // the right key does get in (so the 401s above are about the key, not the route)
     expect((await rest('GET', `/support/messages/${bobMessage}`, `Bearer ${SUPPORT_KEY}`)).status).toBe(200);
+  });
+
+  it('the ledger: every accepted message is stored as told, and every push any socket heard was its own player\'s, once', async () => {
+    const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
+    expect(report.problems).toEqual({});
+    // Bob's two, Carol's, and one through the second gateway; none of the forged secrets'
+    expect(report.figures.accepted).toBe(4);
+    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(4);
+    expect(report.figures.pushes).toBe(2);
   });
 
   it('logged no error and no secret or token through all of the above, and is still up', async () => {

@@ -84,6 +84,19 @@ export class FakeSmarticoServer {
     });
   }
 
+  /**
+   * Resolves once no connection is open. After the only sender was killed, this is when everything
+   * it wrote has been read and recorded: the kernel closes its sockets, and a request still in a
+   * socket's buffer is handled before that socket's close.
+   */
+  async waitForNoConnections(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.sockets.size > 0) {
+      if (Date.now() > deadline) throw new Error(`fake Smartico still has ${this.sockets.size} open connections after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
   /** Destroys every connection too, hanging ones included, so close never waits on them. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

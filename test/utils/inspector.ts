@@ -7,6 +7,10 @@ import { WebSocket } from 'ws';
 
 export interface Memory {
   heapUsed: number;
+  /** the V8 heap the process has committed (used or not) */
+  heapTotal: number;
+  /** memory outside the V8 heap that V8 knows of (Buffers and other external allocations) */
+  external: number;
   rss: number;
 }
 
@@ -51,8 +55,8 @@ export class Inspector {
       expression: 'JSON.stringify(process.memoryUsage())',
       returnByValue: true,
     });
-    const usage = JSON.parse(result.result.value) as { heapUsed: number; rss: number };
-    return { heapUsed: usage.heapUsed, rss: usage.rss };
+    const usage = JSON.parse(result.result.value) as Memory;
+    return { heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, rss: usage.rss };
   }
 
   close(): void {

@@ -120,22 +120,37 @@ const customImLike = fc
     return withOwnKeys([...entries, ...extra]);
   });
 
+/** Every kind of body the fuzzer sends, with how often it is drawn. */
+const bodyKinds: Array<{ kind: string; weight: number; bytes: fc.Arbitrary<Buffer> }> = [
+  { kind: 'custom-im-like', weight: 12, bytes: customImLike.map((value) => Buffer.from(JSON.stringify(value))) },
+  {
+    kind: 'deep extension',
+    weight: 1,
+    bytes: customImLike.chain((value) => deep.map((nested) => Buffer.from(JSON.stringify({ ...value, extension: '__DEEP__' }).replace('"__DEEP__"', `{"n":${nested}}`)))),
+  },
+  { kind: 'random json', weight: 2, bytes: jsonish.map((value) => Buffer.from(JSON.stringify(value) ?? 'null')) },
+  { kind: 'deep', weight: 1, bytes: deep.map((nested) => Buffer.from(nested)) },
+  { kind: 'random text', weight: 1, bytes: fc.string({ unit: 'binary', maxLength: 300 }).map((text) => Buffer.from(text)) },
+  { kind: 'random bytes', weight: 1, bytes: fc.uint8Array({ maxLength: 600 }).map((bytes) => Buffer.from(bytes)) },
+  {
+    kind: 'huge',
+    weight: 1,
+    bytes: fc.integer({ min: 200 * 1024, max: 300 * 1024 }).map((size) => Buffer.from(JSON.stringify({ ext_user_id: 'p', body: 'x'.repeat(size), im_uid: 'huge', callback_url: 'https://api.smartico.ai/c' }))),
+  },
+  { kind: 'truncated json', weight: 1, bytes: customImLike.map((value) => Buffer.from(JSON.stringify(value)).subarray(0, Math.max(1, JSON.stringify(value).length - 3))) },
+  { kind: 'empty', weight: 1, bytes: fc.constant(Buffer.alloc(0)) },
+];
+export const BODY_KINDS = bodyKinds.map(({ kind }) => kind);
+
 const body: fc.Arbitrary<{ kind: string; bytes: Buffer }> = fc.oneof(
-  { weight: 12, arbitrary: customImLike.map((value) => ({ kind: 'custom-im-like', bytes: Buffer.from(JSON.stringify(value)) })) },
-  customImLike.chain((value) =>
-    deep.map((nested) => ({ kind: 'deep extension', bytes: Buffer.from(JSON.stringify({ ...value, extension: '__DEEP__' }).replace('"__DEEP__"', `{"n":${nested}}`)) })),
-  ),
-  { weight: 2, arbitrary: jsonish.map((value) => ({ kind: 'random json', bytes: Buffer.from(JSON.stringify(value) ?? 'null') })) },
-  deep.map((nested) => ({ kind: 'deep', bytes: Buffer.from(nested) })),
-  fc.string({ unit: 'binary', maxLength: 300 }).map((text) => ({ kind: 'random text', bytes: Buffer.from(text) })),
-  fc.uint8Array({ maxLength: 600 }).map((bytes) => ({ kind: 'random bytes', bytes: Buffer.from(bytes) })),
-  fc.integer({ min: 200 * 1024, max: 300 * 1024 }).map((size) => ({ kind: 'huge', bytes: Buffer.from(JSON.stringify({ ext_user_id: 'p', body: 'x'.repeat(size), im_uid: 'huge', callback_url: 'https://api.smartico.ai/c' })) })),
-  customImLike.map((value) => ({ kind: 'truncated json', bytes: Buffer.from(JSON.stringify(value)).subarray(0, Math.max(1, JSON.stringify(value).length - 3)) })),
-  fc.constant({ kind: 'empty', bytes: Buffer.alloc(0) }),
+  ...bodyKinds.map(({ kind, weight, bytes }) => ({ weight, arbitrary: bytes.map((value) => ({ kind, bytes: value })) })),
 );
 
+/** The content types Smartico sends; anything else is a wrong one. */
+export const JSON_CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8'];
+
 const contentType = fc.oneof(
-  { weight: 10, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
+  { weight: 10, arbitrary: fc.constantFrom(...JSON_CONTENT_TYPES) },
   fc.constantFrom(
     undefined,
     'text/plain',
@@ -170,12 +185,32 @@ const headerValue = fc.oneof(
   fc.constantFrom('gzip', 'br', 'deflate', 'identity', 'GET', 'DELETE', '127.0.0.1', '1.2.3.4, ::1', 'bytes=0-1', '*'),
   fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 200 }).map((value) => value.trim()),
 );
-const headers = fc.array(fc.tuple(headerName, headerValue), { maxLength: 5 }).map((pairs) => {
-  const out: Record<string, string> = {};
-  for (const [name, value] of pairs) if (!FRAMING.has(name.toLowerCase())) out[name] = value;
-  return out;
-});
+const headersOf = (minLength: number): fc.Arbitrary<Record<string, string>> =>
+  fc.array(fc.tuple(headerName, headerValue), { minLength, maxLength: 5 }).map((pairs) => {
+    const out: Record<string, string> = {};
+    for (const [name, value] of pairs) if (!FRAMING.has(name.toLowerCase())) out[name] = value;
+    return out;
+  });
+const headers = headersOf(0);
 
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({ authorization, contentType, headers, body })
   .map(({ authorization: auth, contentType: type, headers: extra, body: { kind, bytes } }) => ({ authorization: auth, contentType: type, headers: extra, body: bytes, kind }));
+
+/**
+ * The first requests of every run, so that none of what the fuzzer covers is left to chance: one of
+ * each body kind with the right secret and content type, then a Custom IM with a wrong content type
+ * and one with stray headers.
+ */
+export function fuzzExamples(seed: number): FuzzRequest[] {
+  const one = <T>(arbitrary: fc.Arbitrary<T>, offset: number): T => fc.sample(arbitrary, { numRuns: 1, seed: seed + offset })[0];
+  const customImBody = one(bodyKinds[0].bytes, 0);
+  const wrongType = one(contentType.filter((type) => type === undefined || !JSON_CONTENT_TYPES.includes(type)), 1);
+  let strayHeaders = one(headersOf(1), 2);
+  for (let offset = 3; Object.keys(strayHeaders).length === 0; offset++) strayHeaders = one(headersOf(1), offset);
+  return [
+    ...bodyKinds.map(({ kind, bytes }, index) => ({ authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body: one(bytes, 10 + index), kind })),
+    { authorization: GATEWAY_A.authorization, contentType: wrongType, headers: {}, body: customImBody, kind: 'custom-im-like' },
+    { authorization: GATEWAY_B.authorization, contentType: 'application/json', headers: strayHeaders, body: customImBody, kind: 'custom-im-like' },
+  ];
+}

@@ -5,6 +5,7 @@ import { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { customIm, postGateway } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
 import { SocketPlayer, sleep } from '../../utils/socket-player';
+import { CallbackCrashLog, CallbackKeyFacts, callbackAttemptCounts } from './callback-crashes';
 
 export type Display = 'both' | 'inbox' | 'popup';
 export type Status = 'delivered' | 'opened' | 'clicked' | 'failed';
@@ -14,6 +15,8 @@ export interface ModelMessage {
   id: string;
   player: number;
   display: Display;
+  /** how many crash-restarts had happened when it was posted */
+  crashesBefore: number;
   delivered: boolean;
   opened: boolean;
   clicked: boolean;
@@ -40,8 +43,6 @@ export interface InboxReal {
   players: [string, string];
   system: InboxSystem;
   sockets: SocketPlayer[];
-  /** once the app has been killed, a callback in flight may be sent again (same message and status) */
-  crashed: boolean;
   /** first timestamps seen per message and column: they must never change */
   seen: Map<string, Record<string, string | null>>;
 }
@@ -50,6 +51,8 @@ export interface InboxReal {
 export class InboxSystem {
   app!: AppProcess;
   restarts = 0;
+  /** each kill -9, with what the database had recorded of the callbacks at it */
+  readonly crashes = new CallbackCrashLog();
 
   constructor(
     readonly env: NodeJS.ProcessEnv,
@@ -71,6 +74,9 @@ export class InboxSystem {
   async crashRestart(): Promise<void> {
     this.app.kill('SIGKILL');
     await this.app.exited;
+    // what it sent is read off the receiver's sockets before the records are
+    await this.smartico.waitForNoConnections();
+    await this.crashes.noteCrash(this.db);
     this.restarts++;
     await this.start();
   }
@@ -153,14 +159,31 @@ export async function checkAgreement(model: InboxModel, real: InboxReal): Promis
       () => `socket ${index} (player ${socketModel.player}) to show unread ${unread}, saw ${socket.unread.join(',')}`,
     );
   }
-  // callbacks so far: only statuses the model has, never one twice (unless a crash may have cut a send short)
+  // callbacks so far: only statuses the model has, never one twice unless a crash it straddles cut its record off
   const byMessage = callbacksByMessage(real, ids);
   for (const message of model.messages) {
     const got = byMessage.get(message.id) ?? [];
     const allowed = expectedStatuses(message);
     for (const status of got) if (!allowed.includes(status as Status)) fail(`callback ${status} for ${message.id}, model allows ${allowed.join(',')}`);
-    if (!real.crashed && new Set(got).size !== got.length) fail(`duplicate callback for ${message.id}: ${got.join(',')}`);
   }
+  await checkDuplicateCallbacks(model, real);
+}
+
+/** Every repeated (ext_message_id, status) is explained by a recorded failed attempt or a crash it straddles (see CallbackCrashLog). */
+async function checkDuplicateCallbacks(model: InboxModel, real: InboxReal): Promise<void> {
+  const ids = model.messages.map((message) => message.id);
+  const counts = await callbackAttemptCounts(real.system.db, ids);
+  const facts = new Map<string, CallbackKeyFacts>();
+  const wanted = new Set(ids);
+  for (const request of real.system.smartico.requests) {
+    if (!wanted.has(request.query.ext_message_id)) continue;
+    const key = `${request.query.ext_message_id}/${request.query.status}`;
+    const fact = facts.get(key) ?? { receivedAt: [], ...(counts.get(key) ?? { attempts: 0, failed: 0, succeeded: 0 }) };
+    fact.receivedAt.push(request.at.getTime());
+    facts.set(key, fact);
+  }
+  const { problems } = real.system.crashes.judge(facts);
+  if (problems.length > 0) fail(`callbacks repeated beyond what failed attempts and crashes explain: ${problems.join('; ')}`);
 }
 
 export function callbacksByMessage(real: InboxReal, ids: string[]): Map<string, string[]> {
@@ -174,7 +197,10 @@ export function callbacksByMessage(real: InboxReal, ids: string[]): Map<string, 
   return byMessage;
 }
 
-/** At the end of a run: every status the model has arrives, in funnel order, once (or, after a crash, possibly again). */
+/**
+ * At the end of a run: every status the model has arrives, in funnel order, once; a repeat only as
+ * a crash explains it, and none at all for a message posted after the last crash.
+ */
 export async function checkCallbacksDrained(model: InboxModel, real: InboxReal): Promise<void> {
   const ids = model.messages.map((message) => message.id);
   await waitUntil(
@@ -190,8 +216,9 @@ export async function checkCallbacksDrained(model: InboxModel, real: InboxReal):
     const got = byMessage.get(message.id) ?? [];
     const firsts = [...new Set(got)];
     assertEqual(firsts, expectedStatuses(message), `callback order for ${message.id}`);
-    if (!real.crashed) assertEqual(got, expectedStatuses(message), `callbacks for ${message.id}`);
+    if (message.crashesBefore === real.system.crashes.count) assertEqual(got, expectedStatuses(message), `callbacks for ${message.id} (posted after the last crash)`);
   }
+  await checkDuplicateCallbacks(model, real);
 }
 
 type Cmd = fc.AsyncCommand<InboxModel, InboxReal, false>;
@@ -217,7 +244,7 @@ export class Post implements Cmd {
     );
     assertEqual(reply.json.error_code, 0, 'gateway reply');
     const id = String(reply.json.ext_message_id);
-    model.messages.push({ id, player: this.player, display: this.display, delivered: false, opened: false, clicked: false, read: false, archived: false, failed: false, expired: false });
+    model.messages.push({ id, player: this.player, display: this.display, crashesBefore: real.system.crashes.count, delivered: false, opened: false, clicked: false, read: false, archived: false, failed: false, expired: false });
     for (const socket of model.sockets) if (socket.player === this.player) socket.expected.add(id);
     await checkAgreement(model, real);
   }
@@ -376,7 +403,6 @@ export class CrashRestart implements Cmd {
   check = (): boolean => this.enabled;
   async run(model: InboxModel, real: InboxReal): Promise<void> {
     count('crashRestart');
-    real.crashed = true;
     await real.system.crashRestart();
     for (const socket of real.sockets) socket.close();
     real.sockets.length = 0;

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import type { FakeSmarticoServer } from '../../utils/fake-smartico.server';
+import { CallbackCrashLog, CallbackKeyFacts, DEFAULT_CALLBACK_CONCURRENCY, REACHED_RECEIVER_SQL } from './callback-crashes';
 
 const SMARTICO_STATUSES = new Set(['delivered', 'opened', 'clicked', 'failed']);
 
@@ -32,6 +33,8 @@ export interface LedgerProblems {
   lost: string[];
   /** stored, but under another gateway, im_uid or player than the reply was for */
   mismatched: string[];
+  /** one accepted (gateway, im_uid) stored in more than one row */
+  storedTwice: string[];
   /** one (gateway, im_uid) answered with two different ext_message_ids */
   conflictingIds: string[];
   /** a push of a message that is not stored, or not this player's */
@@ -42,7 +45,7 @@ export interface LedgerProblems {
   undelivered: string[];
   /** a callback the database has no status for, an unknown status, or a wrong api_key */
   untrueCallbacks: string[];
-  /** (ext_message_id, status) received more often than failed attempts and crashes explain */
+  /** (ext_message_id, status) received more often than failed attempts and the crashes it straddles explain, or a crash that lost more than the dispatcher allows */
   unexplainedDuplicateCallbacks: string[];
   /** callback rows not `sent` when a drain was expected */
   undrained: string[];
@@ -62,6 +65,8 @@ export interface LedgerFigures {
   duplicateCallbacks: number;
   /** of those, receptions the database holds no attempt for (lost to a crash between send and record) */
   unrecordedCallbacks: number;
+  /** per crash, the (ext_message_id, status) it caught sent and not yet recorded */
+  lostPerCrash: number[];
 }
 
 export interface LedgerReport {
@@ -78,7 +83,12 @@ export class Ledger {
   readonly accepted: AcceptedReply[] = [];
   readonly pushes: PushRecord[] = [];
   private readonly receivers: FakeSmarticoServer[] = [];
-  private crashes = 0;
+  private readonly crashes: CallbackCrashLog;
+
+  /** `callbackConcurrency`: the app's CALLBACK_CONCURRENCY, which bounds what one crash may duplicate. */
+  constructor(options: { callbackConcurrency?: number } = {}) {
+    this.crashes = new CallbackCrashLog(options.callbackConcurrency ?? DEFAULT_CALLBACK_CONCURRENCY);
+  }
 
   /** Records a gateway reply; only error_code 0 is a promise. Returns whether it was accepted. */
   recordReply(request: { gatewayId: string; im_uid: unknown; ext_user_id: unknown }, reply: Record<string, unknown>): boolean {
@@ -96,9 +106,14 @@ export class Ledger {
     this.receivers.push(receiver);
   }
 
-  /** A process was killed: a callback sent and not recorded before it may be sent again. */
-  noteCrash(): void {
-    this.crashes += 1;
+  /**
+   * A sender was killed: a callback it had sent and not recorded may be sent again. Call once the
+   * killed process has exited, while no other sender runs, and before it is restarted: what it sent
+   * is read off the receivers' sockets first, then the database's records are read.
+   */
+  async noteCrash(db: Client): Promise<void> {
+    for (const receiver of this.receivers) await receiver.waitForNoConnections();
+    await this.crashes.noteCrash(db);
   }
 
   acceptedIds(): string[] {
@@ -109,6 +124,7 @@ export class Ledger {
     const problems: LedgerProblems = {
       lost: [],
       mismatched: [],
+      storedTwice: [],
       conflictingIds: [],
       strayPushes: [],
       duplicatePushes: [],
@@ -137,6 +153,13 @@ export class Ledger {
       idByUid.set(key, reply.extMessageId);
     }
 
+    const twice = await db.query<{ key: string; n: number }>(
+      `SELECT gateway_id || '/' || im_uid AS key, count(*)::int AS n FROM messages WHERE im_uid = ANY($1::text[]) GROUP BY gateway_id, im_uid HAVING count(*) > 1`,
+      [[...new Set(this.accepted.map((reply) => reply.imUid))]],
+    );
+    const acceptedKeys = new Set(this.accepted.map((reply) => `${reply.gatewayId}/${reply.imUid}`));
+    problems.storedTwice.push(...twice.rows.filter((row) => acceptedKeys.has(row.key)).map((row) => `${row.key} × ${row.n}`));
+
     // what the players were pushed
     const perConnection = new Set<string>();
     const everPushed = new Map<string, Set<string>>();
@@ -162,11 +185,9 @@ export class Ledger {
     // what Smartico was told, against the outbox and its recorded attempts
     const outbox = await db.query(
       `SELECT c.message_id, c.status, c.state, m.gateway_id,
-              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id
-                  AND (a.error IS NULL OR a.http_status IS NOT NULL OR a.error IN ('timeout', 'connection reset')))::int AS attempts,
+              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND ${REACHED_RECEIVER_SQL})::int AS attempts,
               -- failed attempts that reached the receiver (it answered, or hung or reset after accepting)
-              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NOT NULL
-                  AND (a.http_status IS NOT NULL OR a.error IN ('timeout', 'connection reset')))::int AS failed,
+              (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NOT NULL AND ${REACHED_RECEIVER_SQL})::int AS failed,
               (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND a.error IS NULL)::int AS succeeded
          FROM callbacks c JOIN messages m ON m.id = c.message_id
         WHERE c.message_id = ANY($1::uuid[]) OR $2`,
@@ -174,28 +195,20 @@ export class Ledger {
     );
     const rowsByKey = new Map<string, { state: string; gateway_id: string; attempts: number; failed: number; succeeded: number }>();
     for (const row of outbox.rows) rowsByKey.set(`${row.message_id}/${row.status}`, row);
-    const receptions = new Map<string, number>();
+    const receptions = new Map<string, CallbackKeyFacts>();
     for (const request of this.received()) {
       const { ext_message_id: id, status, api_key: apiKey, type } = request.query;
       const key = `${id}/${status}`;
-      receptions.set(key, (receptions.get(key) ?? 0) + 1);
       const row = rowsByKey.get(key);
       if (!SMARTICO_STATUSES.has(status) || type !== 'cim' || row === undefined) problems.untrueCallbacks.push(`${key}: no such status in the outbox`);
       else if (options.apiKeys && options.apiKeys[row.gateway_id] !== apiKey) problems.untrueCallbacks.push(`${key}: wrong api_key`);
+      if (row === undefined) continue;
+      const facts = receptions.get(key) ?? { receivedAt: [], attempts: row.attempts, failed: row.failed, succeeded: row.succeeded };
+      facts.receivedAt.push(request.at.getTime());
+      receptions.set(key, facts);
     }
-    let duplicateCallbacks = 0;
-    let unrecordedCallbacks = 0;
-    for (const [key, count] of receptions) {
-      const row = rowsByKey.get(key);
-      if (row === undefined || count < 2) continue;
-      duplicateCallbacks += count - 1;
-      // attempts counts only those that reached the receiver, so the rest are receptions nobody recorded
-      const unrecorded = Math.max(0, count - row.attempts);
-      unrecordedCallbacks += unrecorded;
-      const succeeded = row.succeeded;
-      const explained = row.failed + (this.crashes > 0 ? unrecorded : 0);
-      if (succeeded > 1 || count - 1 > explained) problems.unexplainedDuplicateCallbacks.push(`${key} × ${count} (attempts ${row.attempts}, failed ${row.failed}, crashes ${this.crashes})`);
-    }
+    const judgement = this.crashes.judge(receptions);
+    problems.unexplainedDuplicateCallbacks.push(...judgement.problems);
     if (options.drained) {
       for (const [key, row] of rowsByKey) {
         if (row.state !== 'sent') problems.undrained.push(`${key}: ${row.state}`);
@@ -224,13 +237,14 @@ export class Ledger {
         pushes: this.pushes.length,
         redelivered,
         callbacksReceived: this.received().length,
-        duplicateCallbacks,
-        unrecordedCallbacks,
+        duplicateCallbacks: judgement.duplicates,
+        unrecordedCallbacks: judgement.unrecorded,
+        lostPerCrash: judgement.lostPerCrash,
       },
     };
   }
 
-  private received(): Array<{ query: Record<string, string> }> {
+  private received(): Array<{ at: Date; query: Record<string, string> }> {
     return this.receivers.flatMap((receiver) => receiver.requests);
   }
 }

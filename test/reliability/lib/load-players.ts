@@ -3,6 +3,7 @@ import { customIm } from '../../utils/gateway-client';
 import { GATEWAY_A } from '../../utils/create-test-app';
 import { playerToken } from '../../utils/player-tokens';
 import { SocketPlayer } from '../../utils/socket-player';
+import type { Ledger } from './ledger';
 
 /** Connects `count` real socket.io clients (websocket only), `parallel` at a time, each acking what it gets. */
 export async function connectPlayers(url: string, ids: string[], parallel = 50): Promise<Map<string, SocketPlayer>> {
@@ -28,8 +29,8 @@ export interface LoadResult {
   durationMs: number;
 }
 
-/** `posters` concurrent loops posting Custom IMs to random players for `durationMs`. */
-export async function runPosters(url: string, playerIds: string[], posters: number, durationMs: number, callbackUrl: string): Promise<LoadResult> {
+/** `posters` concurrent loops posting Custom IMs to random players for `durationMs`; every reply is recorded in `ledger`. */
+export async function runPosters(url: string, playerIds: string[], posters: number, durationMs: number, callbackUrl: string, ledger: Ledger): Promise<LoadResult> {
   const result: LoadResult = { requests: 0, accepted: 0, broken: [], refused: new Map(), expected: new Map(), latenciesMs: [], durationMs };
   const started = Date.now();
   const deadline = started + durationMs;
@@ -40,17 +41,19 @@ export async function runPosters(url: string, playerIds: string[], posters: numb
       result.requests++;
       let status: number | null = null;
       let text = '';
+      const request = customIm({ ext_user_id: player, callback_url: callbackUrl });
       try {
         const response = await fetch(`${url}/gateway/custom-im`, {
           method: 'POST',
           headers: { authorization: GATEWAY_A.authorization, 'content-type': 'application/json' },
-          body: JSON.stringify(customIm({ ext_user_id: player, callback_url: callbackUrl })),
+          body: JSON.stringify(request),
         });
         status = response.status;
         text = await response.text();
         const json = JSON.parse(text) as { error_code: number; ext_message_id?: string };
         if (status !== 200 || !/^application\/json/.test(response.headers.get('content-type') ?? '')) throw new Error('not 200 JSON');
         result.latenciesMs.push(performance.now() - sent);
+        ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: player }, json);
         if (json.error_code === 0) {
           result.accepted++;
           const ids = result.expected.get(player) ?? new Set<string>();

@@ -1,0 +1,82 @@
+import type { Pool, PoolClient, QueryResult } from 'pg';
+
+const LISTEN_SETTLE_MS = 2_000;
+
+/**
+ * The pool the PostgreSQL fan-out adapter works through: its `pg_notify`s and, checked out for
+ * good, its LISTEN connection. The adapter re-acquires that connection by itself whenever it ends,
+ * on a timer, for as long as connecting fails; closing the adapter only releases a connection it
+ * already holds and clears a timer already set. A (re)connect still under way when the app closes
+ * (right after boot, or while the database was unreachable or dropped) so finished afterwards: it
+ * left a connection checked out, or a reconnect timer firing every 1–3 s forever against the ended
+ * pool, which kept a test worker from exiting. Once closed this pool hands out nothing — connect()
+ * never settles, so the adapter has no failure to retry — and a connection still out is closed once
+ * the statements in flight on it (its LISTENs) are done, so none of them fails into a retry either.
+ */
+export class FanOutPool {
+  private closed = false;
+  private readonly checkedOut = new Map<PoolClient, Set<Promise<unknown>>>();
+
+  constructor(private readonly pool: Pool) {}
+
+  query(text: string, values?: unknown[]): Promise<QueryResult> {
+    return this.pool.query(text, values);
+  }
+
+  async connect(): Promise<PoolClient> {
+    if (this.closed) return never();
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      if (this.closed) return never();
+      throw error;
+    }
+    if (this.closed) {
+      client.release(true);
+      return never();
+    }
+    const inFlight = new Set<Promise<unknown>>();
+    this.checkedOut.set(client, inFlight);
+    // its statements are tracked while the adapter holds it (the adapter's LISTENs return promises)
+    const tracked = client as unknown as { query: (...args: unknown[]) => unknown };
+    tracked.query = (...args: unknown[]) => {
+      const running = (Object.getPrototypeOf(client) as typeof tracked).query.apply(client, args);
+      if (running instanceof Promise) {
+        inFlight.add(running);
+        const settled = (): void => void inFlight.delete(running);
+        running.then(settled, settled);
+      }
+      return running;
+    };
+    const release = client.release.bind(client);
+    client.release = (destroy?: Error | boolean) => {
+      this.checkedOut.delete(client);
+      // back in the pool it is an ordinary connection again
+      delete (tracked as { query?: unknown }).query;
+      release(destroy);
+    };
+    return client;
+  }
+
+  async end(): Promise<void> {
+    this.closed = true;
+    for (const [client, inFlight] of [...this.checkedOut]) {
+      const deadline = Date.now() + LISTEN_SETTLE_MS;
+      // one statement settles, the adapter's next may follow in the same tick: wait for a quiet one
+      while (inFlight.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()).unref())]);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // the adapter would take an `end` as a reason to reconnect
+      client.removeAllListeners('end');
+      client.release(true);
+    }
+    await this.pool.end();
+  }
+}
+
+/** A promise that never settles: nothing waits on a timer or socket for it, so it holds nothing alive. */
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => undefined);
+}
