@@ -117,7 +117,7 @@ async function hold(context: BenchContext, server: Running, target: 'cim' | 'b2'
 
 export async function connectionsScenario(context: BenchContext): Promise<ConnectionsResult> {
   const budget = socketBudget(context.quick ? 2_000 : 20_000);
-  const holdSeconds = context.quick ? 5 : 300;
+  const holdSeconds = context.quick ? 3 : 300;
   const b2 = await startBaseline('b2-push.ts', {}, { inspect: true });
   let b2Run: ConnectionsRun;
   try {

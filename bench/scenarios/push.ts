@@ -212,7 +212,7 @@ export interface PushResult {
 
 export async function pushScenario(context: BenchContext, lightRate: number): Promise<PushResult> {
   const players = context.quick ? 2_000 : 10_000;
-  const seconds = context.quick ? 4 : 15;
+  const seconds = context.quick ? 3 : 15;
   const cim = await startCim(await context.server.createDatabase('push'), {
     nodeArgs: context.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] : [],
   });
@@ -248,7 +248,7 @@ export interface FanoutResult {
 
 export async function fanoutScenario(context: BenchContext, rate: number): Promise<FanoutResult> {
   const players = context.quick ? 1_000 : 4_000;
-  const seconds = context.quick ? 4 : 15;
+  const seconds = context.quick ? 3 : 15;
   const databaseUrl = await context.server.createDatabase('fanout');
   const first = await startCim(databaseUrl);
   const second = await startCim(databaseUrl);
