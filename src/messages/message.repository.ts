@@ -118,7 +118,6 @@ export class MessageRepository {
   });
 
   private async insertMany(messages: NewMessage[]): Promise<InsertOutcome[]> {
-    const extensions = messages.map((message) => (message.extension === null ? null : JSON.stringify(message.extension)));
     // only what the database decides comes back: the rest of the row is what was just sent. The
     // rows go as one JSON document: one native JSON.stringify, where eleven text arrays cost pg an
     // escaping pass over every body
@@ -170,7 +169,7 @@ export class MessageRepository {
           missing.map((index) => messages[index].extUserId),
           missing.map((index) => messages[index].body),
           missing.map((index) => messages[index].callbackUrl),
-          missing.map((index) => extensions[index]),
+          missing.map((index) => (messages[index].extension === null ? null : JSON.stringify(messages[index].extension))),
         ],
       );
       for (const row of existing) {

@@ -100,43 +100,63 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     const slots = concurrency + Math.ceil(concurrency / 4);
     const maxUnrecorded = concurrency + BATCH;
     const hasRoom = (receiver: string): boolean => (this.sendingTo.get(receiver) ?? 0) < concurrency;
+    // claim ahead while fewer than a slot-load is in hand for receivers with room
+    const wanted = (): boolean => {
+      if (ready.length >= concurrency + BATCH) return false;
+      if (ready.length < concurrency) return true;
+      let sendable = 0;
+      for (const held of ready) if (hasRoom(held.receiver) && ++sendable >= concurrency) return false;
+      return true;
+    };
+    // after a claim that found less than a batch (the queue ran dry), the next waits LINGER_MS;
+    // `owed`: something happened since the last claim (a wake-up, a poll), so look again
+    let nextClaimAt = 0;
+    let owed = true;
     while (this.running) {
       let claimed: ClaimedCallback[] = [];
-      // claim ahead while fewer than a slot-load is in hand for receivers with room; not while sent
-      // attempts wait to be recorded (database unreachable), or their leases may run out and this
-      // very instance would claim and send them again
-      const wanted = (): boolean => ready.filter((held) => hasRoom(held.receiver)).length < concurrency && ready.length < concurrency + BATCH;
-      if (wanted() && !this.recorder.retrying) {
+      // not while sent attempts wait to be recorded (database unreachable), or their leases may run
+      // out and this very instance would claim and send them again
+      const claimWanted = owed && wanted() && !this.recorder.retrying;
+      if (claimWanted && Date.now() >= nextClaimAt) {
+        owed = false;
         try {
           claimed = await this.outbox.claimDue(BATCH, leaseMs);
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'could not claim callbacks');
         }
         const claimedAt = Date.now();
+        if (claimed.length < BATCH) nextClaimAt = claimedAt + LINGER_MS;
         for (const callback of claimed) ready.push({ callback, claimedAt, receiver: receiverOf(callback.callback_url) });
       }
-      const kept: Held[] = [];
-      for (const held of ready) {
-        // held so long its lease may lapse and another instance claim it: not sending it now
-        // avoids a duplicate; it is due again once the lease is over
-        if (Date.now() - held.claimedAt > leaseMs / 2) continue;
-        if (inFlight.size >= slots || this.unrecorded >= maxUnrecorded || !hasRoom(held.receiver)) {
-          kept.push(held);
-          continue;
+      if (inFlight.size < slots && this.unrecorded < maxUnrecorded && ready.length > 0) {
+        const kept: Held[] = [];
+        const now = Date.now();
+        for (const held of ready) {
+          // held so long its lease may lapse and another instance claim it: not sending it now
+          // avoids a duplicate; it is due again once the lease is over
+          if (now - held.claimedAt > leaseMs / 2) continue;
+          if (inFlight.size >= slots || this.unrecorded >= maxUnrecorded || !hasRoom(held.receiver)) {
+            kept.push(held);
+            continue;
+          }
+          const sending: Promise<void> = this.send(held).finally(() => {
+            inFlight.delete(sending);
+            this.wakeUp.notify();
+          });
+          inFlight.add(sending);
         }
-        const sending: Promise<void> = this.send(held).finally(() => {
-          inFlight.delete(sending);
-          this.wakeUp.notify();
-        });
-        inFlight.add(sending);
+        ready = kept;
       }
-      ready = kept;
       // a full batch means more is probably due: claim again while there is room to hold it
-      if (claimed.length === BATCH && wanted()) continue;
-      // sleep until the poll interval passes, a slot frees up, a record commits, or a local change enqueues work
-      await this.wakeUp.wait(pollMs);
-      // the queue was drained: let what is arriving gather before the next claim
-      if (claimed.length < BATCH && this.running) await new Promise((resolve) => setTimeout(resolve, LINGER_MS));
+      if (claimed.length === BATCH && wanted()) {
+        owed = true;
+        continue;
+      }
+      // sleep until the poll interval passes, a slot frees up, a record commits, or a local change
+      // enqueues work; a claim owed but held back by the linger is made when the linger ends
+      const lingerLeft = nextClaimAt - Date.now();
+      await this.wakeUp.wait(owed && lingerLeft > 0 ? Math.min(pollMs, lingerLeft) : pollMs);
+      owed = true;
     }
     await Promise.all(inFlight);
     await Promise.all(this.recording);
@@ -205,12 +225,21 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
 }
 
 /** Slots are shared out per origin; a URL that does not parse fails fast on its own. */
+const origins = new Map<string, string>();
+
 function receiverOf(callbackUrl: string): string {
-  try {
-    return new URL(callbackUrl).origin;
-  } catch {
-    return 'invalid';
+  let origin = origins.get(callbackUrl);
+  if (origin === undefined) {
+    try {
+      origin = new URL(callbackUrl).origin;
+    } catch {
+      origin = 'invalid';
+    }
+    // callback URLs are few (one or a handful per Smartico label); the cache stays small anyway
+    if (origins.size >= 1_000) origins.clear();
+    origins.set(callbackUrl, origin);
   }
+  return origin;
 }
 
 /** A wake-up that is not lost when it comes while nobody is waiting: the next wait returns at once. */

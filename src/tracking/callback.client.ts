@@ -41,7 +41,11 @@ export class CallbackClient {
   async send(url: string, options: { timeoutMs?: number } = {}): Promise<CallbackAttemptResult> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const signal = AbortSignal.timeout(timeoutMs);
+    // a timer cleared when the attempt ends (AbortSignal.timeout's would fire for every request,
+    // seconds later, long after it was answered)
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('callback attempt timed out', 'TimeoutError')), timeoutMs);
+    const { signal } = controller;
     let httpStatus: number | null = null;
     const result = (error: string | null): CallbackAttemptResult => ({
       ok: error === null,
@@ -74,6 +78,8 @@ export class CallbackClient {
       return result(text === null ? 'response body over 64 KiB' : replyError(text));
     } catch (error) {
       return result(describeError(error));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
