@@ -45,6 +45,8 @@ export class CallbackClient {
     // seconds later, long after it was answered)
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('callback attempt timed out', 'TimeoutError')), timeoutMs);
+    // as AbortSignal.timeout's: a pending attempt does not keep a stopping process alive
+    timer.unref();
     const { signal } = controller;
     let httpStatus: number | null = null;
     const result = (error: string | null): CallbackAttemptResult => ({
