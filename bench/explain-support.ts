@@ -159,10 +159,15 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
   const failedCursor = await cursorAfter(search({ status: 'failed' }));
 
   const unread: SqlQuery[] = [];
+  // the statement the repository sends, captured from TypeORM's pg pool (it runs as a named prepared statement)
   const recorder = {
-    query: async (sql: string, params: unknown[]) => {
-      unread.push({ sql, params });
-      return [{ count: 0 }];
+    driver: {
+      master: {
+        query: async ({ text, values }: { text: string; values: unknown[] }) => {
+          unread.push({ sql: text, params: values });
+          return { rows: [{ count: 0 }] };
+        },
+      },
     },
   } as unknown as DataSource;
   await new MessageRepository(recorder).countUnread(player);
