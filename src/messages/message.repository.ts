@@ -73,8 +73,8 @@ export type InsertOutcome =
   | { kind: 'replay'; id: string }
   | { kind: 'conflict'; id: string };
 
-/** The row as stored by insertMany: `created_at` is the database's, every state still unset. */
-function newRow(message: NewMessage, createdAt: Date): MessageRow {
+/** The columns insertMany writes, named as the table names them. */
+function insertedColumns(message: NewMessage): Omit<MessageRow, 'created_at' | 'failed_at' | StateColumn> {
   return {
     id: message.id,
     gateway_id: message.gatewayId,
@@ -87,6 +87,13 @@ function newRow(message: NewMessage, createdAt: Date): MessageRow {
     priority: message.priority,
     category: message.category,
     expires_at: message.expiresAt,
+  };
+}
+
+/** The row as stored by insertMany: `created_at` is the database's, every state still unset. */
+function newRow(message: NewMessage, createdAt: Date): MessageRow {
+  return {
+    ...insertedColumns(message),
     created_at: createdAt,
     delivered_at: null,
     opened_at: null,
@@ -121,21 +128,7 @@ export class MessageRepository {
     // only what the database decides comes back: the rest of the row is what was just sent. The
     // rows go as one JSON document: one native JSON.stringify, where eleven text arrays cost pg an
     // escaping pass over every body
-    const rows = JSON.stringify(
-      messages.map((message) => ({
-        id: message.id,
-        gateway_id: message.gatewayId,
-        im_uid: message.imUid,
-        ext_user_id: message.extUserId,
-        body: message.body,
-        callback_url: message.callbackUrl,
-        extension: message.extension,
-        display: message.display,
-        priority: message.priority,
-        category: message.category,
-        expires_at: message.expiresAt,
-      })),
-    );
+    const rows = JSON.stringify(messages.map(insertedColumns));
     const inserted = await namedQuery<{ id: string; created_at: Date }>(
       this.dataSource,
       'cim_insert_messages',
