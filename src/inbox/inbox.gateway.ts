@@ -9,8 +9,8 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { GroupCommit } from '../common/group-commit';
 import { Subscription } from 'rxjs';
+import { GroupCommit } from '../common/group-commit';
 import { MessageEvents } from '../messages/message-events';
 import { MessageRepository } from '../messages/message.repository';
 import { Metrics } from '../metrics/metrics.service';
