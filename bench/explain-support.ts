@@ -8,19 +8,11 @@
  */
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+
 import { dataSourceOptions } from '../src/database/data-source';
 import { MessageRepository } from '../src/messages/message.repository';
 import { SUPPORT_DEFAULT_LIMIT } from '../src/support/support.dto';
-import {
-  SqlQuery,
-  SupportSearch,
-  callbackAttemptsSql,
-  lastSeenSql,
-  messageSql,
-  outboxSql,
-  searchSql,
-  timelineSql,
-} from '../src/support/support.repository';
+import { callbackAttemptsSql, lastSeenSql, messageSql, outboxSql, searchSql, SqlQuery, SupportSearch, timelineSql } from '../src/support/support.repository';
 import { benchDatabase } from './lib/bench-database';
 
 const args = new Map<string, string>();
@@ -132,7 +124,11 @@ async function seed(db: Client): Promise<void> {
     `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_events) AS events,
             (SELECT count(*) FROM callbacks) AS callbacks, (SELECT count(*) FROM callback_attempts) AS attempts`,
   );
-  log(`rows: ${Object.entries(counts[0]).map(([table, n]) => `${table} ${Number(n).toLocaleString('en')}`).join(', ')}`);
+  log(
+    `rows: ${Object.entries(counts[0])
+      .map(([table, n]) => `${table} ${Number(n).toLocaleString('en')}`)
+      .join(', ')}`,
+  );
 }
 
 /** The statements the support API issues, with values taken from the seeded data. */
@@ -150,10 +146,10 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
   };
 
   const player = 'player-123';
-  const { im_uid: imUid } = await one<{ im_uid: string }>(`SELECT im_uid FROM messages WHERE ext_user_id = '${player}' AND opened_at IS NOT NULL AND clicked_at IS NULL LIMIT 1`);
-  const { id: messageId } = await one<{ id: string }>(
-    `SELECT c.message_id AS id FROM callbacks c WHERE c.state = 'dead' AND c.status = 'opened' LIMIT 1`,
+  const { im_uid: imUid } = await one<{ im_uid: string }>(
+    `SELECT im_uid FROM messages WHERE ext_user_id = '${player}' AND opened_at IS NOT NULL AND clicked_at IS NULL LIMIT 1`,
   );
+  const { id: messageId } = await one<{ id: string }>(`SELECT c.message_id AS id FROM callbacks c WHERE c.state = 'dead' AND c.status = 'opened' LIMIT 1`);
   const deepCursor = await cursorAfter(searchSql({ extUserId: null, imUid: null, status: null, fromMs: now - 45 * day, toMs: null, cursor: null, limit: 50 }));
   const playerCursor = await cursorAfter(search({ extUserId: player, limit: 5 }));
   const failedCursor = await cursorAfter(search({ status: 'failed' }));
@@ -252,11 +248,17 @@ async function main(): Promise<void> {
         if (depth <= 3) lines.push(`    ${'  '.repeat(depth)}${describeNode(node)}`);
       });
       failures += seqScans.length > 0 ? 1 : 0;
-      log(`${seqScans.length > 0 ? 'FAIL' : 'ok  '} ${name}  (${executionMs.toFixed(2)} ms)${seqScans.length > 0 ? `  Seq Scan on ${seqScans.join(', ')}` : ''}`);
+      log(
+        `${seqScans.length > 0 ? 'FAIL' : 'ok  '} ${name}  (${executionMs.toFixed(2)} ms)${seqScans.length > 0 ? `  Seq Scan on ${seqScans.join(', ')}` : ''}`,
+      );
       for (const line of lines) log(line);
     }
     log('');
-    log(failures === 0 ? `all ${list.length} support statements avoid sequential scans of the big tables` : `${failures} of ${list.length} statements seq-scan a big table`);
+    log(
+      failures === 0
+        ? `all ${list.length} support statements avoid sequential scans of the big tables`
+        : `${failures} of ${list.length} statements seq-scan a big table`,
+    );
   } finally {
     await db.end().catch(() => undefined);
     await database.close();

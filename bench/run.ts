@@ -11,17 +11,19 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import { benchServer } from './lib/bench-database';
 import { startReceiver } from './lib/receiver';
-import { LatencyGroup, Row, latencySvg, markdownTable } from './lib/report';
+import { LatencyGroup, latencySvg, markdownTable, Row } from './lib/report';
 import { median } from './lib/stats';
 import { CallbacksResult, callbacksScenario } from './scenarios/callbacks';
 import { CatchUpResult, catchUpScenario } from './scenarios/catch-up';
 import { ConnectionsResult, connectionsScenario } from './scenarios/connections';
 import { BenchContext } from './scenarios/context';
 import { IngestResult, ingestScenario } from './scenarios/ingest';
-import { FanoutResult, PushResult, fanoutScenario, pushScenario } from './scenarios/push';
+import { FanoutResult, fanoutScenario, PushResult, pushScenario } from './scenarios/push';
 
 const SCENARIOS = ['ingest', 'push', 'connections', 'catchup', 'callbacks', 'fanout'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -55,28 +57,116 @@ function rows(results: Results): Row[] {
   if (ingest) {
     const cim = median(ingest.cim.acceptedPerSecond);
     const b1 = median(ingest.b1.requestsPerSecond);
-    out.push({ scenario: 'ingest', figure: `max accepted msgs/s (${ingest.connections} connections, median of ${ingest.cim.acceptedPerSecond.length})`, cim: per(cim), baseline: `B1 ${per(b1)}`, ratio: f(ingest.throughputRatio), target: '≥ 1.0 (stretch 1.5)', met: ingest.throughputRatio >= 1 });
-    out.push({ scenario: 'ingest latency', figure: `p99 ack at ${ingest.rate} req/s (70 % of B1)`, cim: msp(median(ingest.cim.p99AtRate)), baseline: `B1 ${msp(median(ingest.b1.p99AtRate))}`, ratio: f(ingest.latencyRatio), target: '≤ 1.5', met: ingest.latencyRatio <= 1.5 });
+    out.push({
+      scenario: 'ingest',
+      figure: `max accepted msgs/s (${ingest.connections} connections, median of ${ingest.cim.acceptedPerSecond.length})`,
+      cim: per(cim),
+      baseline: `B1 ${per(b1)}`,
+      ratio: f(ingest.throughputRatio),
+      target: '≥ 1.0 (stretch 1.5)',
+      met: ingest.throughputRatio >= 1,
+    });
+    out.push({
+      scenario: 'ingest latency',
+      figure: `p99 ack at ${ingest.rate} req/s (70 % of B1)`,
+      cim: msp(median(ingest.cim.p99AtRate)),
+      baseline: `B1 ${msp(median(ingest.b1.p99AtRate))}`,
+      ratio: f(ingest.latencyRatio),
+      target: '≤ 1.5',
+      met: ingest.latencyRatio <= 1.5,
+    });
   }
   if (push) {
     const { cim, b2, cimLight: light } = push;
     const lost = cim.lost + light.lost + push.capacity.lost;
-    out.push({ scenario: 'live push', figure: `capacity, end to end: msgs/s accepted and all pushed, acked, called back (${cim.players} sockets; the gateway alone took ${per(push.capacity.acceptedPerSecond)})`, cim: per(push.capacity.completedPerSecond), baseline: '–', ratio: '–', target: '–', met: push.capacity.lost === 0 });
-    out.push({ scenario: 'live push', figure: `POST → message p50 / p99, ${cim.players} sockets, ${cim.rate} msgs/s (70 % of capacity)`, cim: `${msp(cim.postToMessage.p50)} / ${msp(cim.postToMessage.p99)}`, baseline: `B2 ${msp(b2.postToMessage.p50)} / ${msp(b2.postToMessage.p99)}`, ratio: '–', target: 'p50 ≤ 5 ms, p99 ≤ 25 ms', met: cim.postToMessage.p50 <= 5 && cim.postToMessage.p99 <= 25 && cim.lost === 0 });
-    out.push({ scenario: 'live push', figure: `push stage p99 (reply → message) at ${cim.rate} msgs/s`, cim: msp(cim.replyToMessage.p99), baseline: `B2 ${msp(b2.replyToMessage.p99)}`, ratio: f(push.pushStageRatio), target: '≤ 2', met: push.pushStageRatio <= 2 });
-    out.push({ scenario: 'live push', figure: `POST → message p50 / p99, ${light.players} sockets, ${light.rate} msgs/s (light)`, cim: `${msp(light.postToMessage.p50)} / ${msp(light.postToMessage.p99)}`, baseline: `B2 ${msp(push.b2Light.postToMessage.p50)} / ${msp(push.b2Light.postToMessage.p99)}`, ratio: '–', target: 'p50 ≤ 5 ms, p99 ≤ 25 ms', met: light.postToMessage.p50 <= 5 && light.postToMessage.p99 <= 25 && light.lost === 0 });
-    out.push({ scenario: 'live push', figure: 'messages lost (all passes)', cim: String(lost), baseline: `B2 ${b2.lost + push.b2Light.lost}`, ratio: '–', target: '0', met: lost === 0 });
+    out.push({
+      scenario: 'live push',
+      figure: `capacity, end to end: msgs/s accepted and all pushed, acked, called back (${cim.players} sockets; the gateway alone took ${per(push.capacity.acceptedPerSecond)})`,
+      cim: per(push.capacity.completedPerSecond),
+      baseline: '–',
+      ratio: '–',
+      target: '–',
+      met: push.capacity.lost === 0,
+    });
+    out.push({
+      scenario: 'live push',
+      figure: `POST → message p50 / p99, ${cim.players} sockets, ${cim.rate} msgs/s (70 % of capacity)`,
+      cim: `${msp(cim.postToMessage.p50)} / ${msp(cim.postToMessage.p99)}`,
+      baseline: `B2 ${msp(b2.postToMessage.p50)} / ${msp(b2.postToMessage.p99)}`,
+      ratio: '–',
+      target: 'p50 ≤ 5 ms, p99 ≤ 25 ms',
+      met: cim.postToMessage.p50 <= 5 && cim.postToMessage.p99 <= 25 && cim.lost === 0,
+    });
+    out.push({
+      scenario: 'live push',
+      figure: `push stage p99 (reply → message) at ${cim.rate} msgs/s`,
+      cim: msp(cim.replyToMessage.p99),
+      baseline: `B2 ${msp(b2.replyToMessage.p99)}`,
+      ratio: f(push.pushStageRatio),
+      target: '≤ 2',
+      met: push.pushStageRatio <= 2,
+    });
+    out.push({
+      scenario: 'live push',
+      figure: `POST → message p50 / p99, ${light.players} sockets, ${light.rate} msgs/s (light)`,
+      cim: `${msp(light.postToMessage.p50)} / ${msp(light.postToMessage.p99)}`,
+      baseline: `B2 ${msp(push.b2Light.postToMessage.p50)} / ${msp(push.b2Light.postToMessage.p99)}`,
+      ratio: '–',
+      target: 'p50 ≤ 5 ms, p99 ≤ 25 ms',
+      met: light.postToMessage.p50 <= 5 && light.postToMessage.p99 <= 25 && light.lost === 0,
+    });
+    out.push({
+      scenario: 'live push',
+      figure: 'messages lost (all passes)',
+      cim: String(lost),
+      baseline: `B2 ${b2.lost + push.b2Light.lost}`,
+      ratio: '–',
+      target: '0',
+      met: lost === 0,
+    });
   }
   if (connections) {
     const { cim, b2 } = connections;
-    out.push({ scenario: 'connections', figure: `${cim.sockets} sockets held ${cim.heldSeconds} s: dropped`, cim: String(cim.dropped), baseline: `B2 ${b2.dropped}`, ratio: '–', target: '0', met: cim.dropped === 0 });
-    out.push({ scenario: 'connections', figure: 'heap per connection (after GC)', cim: kb(cim.heapPerConnection), baseline: `B2 ${kb(b2.heapPerConnection)}`, ratio: f(connections.heapRatio), target: '≤ 1.3', met: connections.heapRatio <= 1.3 });
+    out.push({
+      scenario: 'connections',
+      figure: `${cim.sockets} sockets held ${cim.heldSeconds} s: dropped`,
+      cim: String(cim.dropped),
+      baseline: `B2 ${b2.dropped}`,
+      ratio: '–',
+      target: '0',
+      met: cim.dropped === 0,
+    });
+    out.push({
+      scenario: 'connections',
+      figure: 'heap per connection (after GC)',
+      cim: kb(cim.heapPerConnection),
+      baseline: `B2 ${kb(b2.heapPerConnection)}`,
+      ratio: f(connections.heapRatio),
+      target: '≤ 1.3',
+      met: connections.heapRatio <= 1.3,
+    });
   }
   if (catchup) {
-    out.push({ scenario: 'catch-up', figure: `${catchup.messages} messages, connect → last (p99 of ${catchup.repetitions})`, cim: msp(catchup.connectToAll.p99), baseline: '–', ratio: '–', target: '≤ 100 ms, all, in order', met: catchup.connectToAll.p99 <= 100 && catchup.allInOrder && catchup.missing === 0 });
+    out.push({
+      scenario: 'catch-up',
+      figure: `${catchup.messages} messages, connect → last (p99 of ${catchup.repetitions})`,
+      cim: msp(catchup.connectToAll.p99),
+      baseline: '–',
+      ratio: '–',
+      target: '≤ 100 ms, all, in order',
+      met: catchup.connectToAll.p99 <= 100 && catchup.allInOrder && catchup.missing === 0,
+    });
   }
   if (callbacks) {
-    out.push({ scenario: 'callbacks', figure: `callbacks/s to a local receiver (${callbacks.callbacks}, ${callbacks.concurrency} in flight on ${callbacks.connections} connections)`, cim: per(median(callbacks.cimPerSecond)), baseline: `B3 ${per(median(callbacks.b3PerSecond))}`, ratio: f(callbacks.ratio), target: '≥ 0.8', met: callbacks.ratio >= 0.8 });
+    out.push({
+      scenario: 'callbacks',
+      figure: `callbacks/s to a local receiver (${callbacks.callbacks}, ${callbacks.concurrency} in flight on ${callbacks.connections} connections)`,
+      cim: per(median(callbacks.cimPerSecond)),
+      baseline: `B3 ${per(median(callbacks.b3PerSecond))}`,
+      ratio: f(callbacks.ratio),
+      target: '≥ 0.8',
+      met: callbacks.ratio >= 0.8,
+    });
     if (ingest) {
       const drain = median(callbacks.cimPerSecond) / median(ingest.cim.acceptedPerSecond);
       out.push({ scenario: 'callbacks', figure: 'drain rate ÷ ingest rate', cim: f(drain), baseline: '–', ratio: f(drain), target: '≥ 1', met: drain >= 1 });
@@ -84,21 +174,65 @@ function rows(results: Results): Row[] {
   }
   if (fanout) {
     const { run } = fanout;
-    out.push({ scenario: 'fan-out', figure: `2 instances, POST → message p99 across ÷ within (${run.players} sockets, ${run.rate} msgs/s)`, cim: `${msp(run.across!.p99)} / ${msp(run.within!.p99)}`, baseline: '–', ratio: f(fanout.ratio), target: '≤ 2', met: fanout.ratio <= 2 && run.lost === 0 });
+    out.push({
+      scenario: 'fan-out',
+      figure: `2 instances, POST → message p99 across ÷ within (${run.players} sockets, ${run.rate} msgs/s)`,
+      cim: `${msp(run.across!.p99)} / ${msp(run.within!.p99)}`,
+      baseline: '–',
+      ratio: f(fanout.ratio),
+      target: '≤ 2',
+      met: fanout.ratio <= 2 && run.lost === 0,
+    });
   }
   return out;
 }
 
 function latencyGroups(results: Results): LatencyGroup[] {
   const groups: LatencyGroup[] = [];
-  if (results.ingest) groups.push({ title: `Gateway ack at ${results.ingest.rate} req/s`, series: [{ label: 'B1 (Fastify + pg)', summary: results.ingest.latency.b1, baseline: true }, { label: 'cim-inbox', summary: results.ingest.latency.cim, baseline: false }] });
+  if (results.ingest)
+    groups.push({
+      title: `Gateway ack at ${results.ingest.rate} req/s`,
+      series: [
+        { label: 'B1 (Fastify + pg)', summary: results.ingest.latency.b1, baseline: true },
+        { label: 'cim-inbox', summary: results.ingest.latency.cim, baseline: false },
+      ],
+    });
   if (results.push) {
-    groups.push({ title: `Live push, POST → message (${results.push.cim.players} sockets, ${results.push.cim.rate}/s, 70 % of capacity)`, series: [{ label: 'B2 (bare socket.io)', summary: results.push.b2.postToMessage, baseline: true }, { label: 'cim-inbox', summary: results.push.cim.postToMessage, baseline: false }] });
-    groups.push({ title: `Live push, POST → message, light (${results.push.cimLight.rate}/s)`, series: [{ label: 'B2 (bare socket.io)', summary: results.push.b2Light.postToMessage, baseline: true }, { label: 'cim-inbox', summary: results.push.cimLight.postToMessage, baseline: false }] });
-    groups.push({ title: `Push stage, reply → message (${results.push.cim.rate}/s)`, series: [{ label: 'B2 (bare socket.io)', summary: results.push.b2.replyToMessage, baseline: true }, { label: 'cim-inbox', summary: results.push.cim.replyToMessage, baseline: false }] });
+    groups.push({
+      title: `Live push, POST → message (${results.push.cim.players} sockets, ${results.push.cim.rate}/s, 70 % of capacity)`,
+      series: [
+        { label: 'B2 (bare socket.io)', summary: results.push.b2.postToMessage, baseline: true },
+        { label: 'cim-inbox', summary: results.push.cim.postToMessage, baseline: false },
+      ],
+    });
+    groups.push({
+      title: `Live push, POST → message, light (${results.push.cimLight.rate}/s)`,
+      series: [
+        { label: 'B2 (bare socket.io)', summary: results.push.b2Light.postToMessage, baseline: true },
+        { label: 'cim-inbox', summary: results.push.cimLight.postToMessage, baseline: false },
+      ],
+    });
+    groups.push({
+      title: `Push stage, reply → message (${results.push.cim.rate}/s)`,
+      series: [
+        { label: 'B2 (bare socket.io)', summary: results.push.b2.replyToMessage, baseline: true },
+        { label: 'cim-inbox', summary: results.push.cim.replyToMessage, baseline: false },
+      ],
+    });
   }
-  if (results.fanout) groups.push({ title: 'Fan-out over two instances, POST → message', series: [{ label: 'same instance', summary: results.fanout.run.within!, baseline: true }, { label: 'across instances', summary: results.fanout.run.across!, baseline: false }] });
-  if (results.catchup) groups.push({ title: 'Catch-up of 100 messages, connect → last', series: [{ label: 'cim-inbox', summary: results.catchup.connectToAll, baseline: false }] });
+  if (results.fanout)
+    groups.push({
+      title: 'Fan-out over two instances, POST → message',
+      series: [
+        { label: 'same instance', summary: results.fanout.run.within!, baseline: true },
+        { label: 'across instances', summary: results.fanout.run.across!, baseline: false },
+      ],
+    });
+  if (results.catchup)
+    groups.push({
+      title: 'Catch-up of 100 messages, connect → last',
+      series: [{ label: 'cim-inbox', summary: results.catchup.connectToAll, baseline: false }],
+    });
   return groups;
 }
 
@@ -106,7 +240,9 @@ async function machine(databaseUrl: string): Promise<Record<string, string | num
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const { rows: version } = await client.query<{ version: string }>('SELECT version()');
-  const { rows: settings } = await client.query<{ name: string; setting: string }>(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')`);
+  const { rows: settings } = await client.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit')`,
+  );
   await client.end();
   let commit = 'unknown';
   try {
@@ -137,7 +273,9 @@ async function main(): Promise<void> {
   let info: Record<string, string | number> = {};
   try {
     info = await machine(await server.createDatabase('info'));
-    log(`cim-inbox bench (${quick ? 'quick' : 'full'}): ${info.cpu}, ${info.memory}, Node ${info.node}, ${info.postgres}, fsync ${info.fsync}, synchronous_commit ${info.synchronous_commit}`);
+    log(
+      `cim-inbox bench (${quick ? 'quick' : 'full'}): ${info.cpu}, ${info.memory}, Node ${info.node}, ${info.postgres}, fsync ${info.fsync}, synchronous_commit ${info.synchronous_commit}`,
+    );
     const run = async <K extends Scenario>(name: K, body: () => Promise<NonNullable<Results[K]>>): Promise<void> => {
       if (!only.includes(name)) return;
       const scenarioStarted = performance.now();

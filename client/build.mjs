@@ -1,14 +1,24 @@
 // Bundles the browser SDK and the demo page into dist/client (run by `npm run build`, after tsc
 // has emitted the SDK's declarations there). The demo imports the SDK bundle at run time, exactly
 // as an operator's page would, instead of carrying its own copy.
-import { build } from 'esbuild';
 import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { build } from 'esbuild';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, '..', 'dist', 'client');
-const shared = { bundle: true, format: 'esm', platform: 'browser', target: 'es2020', minify: true, sourcemap: 'linked', legalComments: 'eof', logLevel: 'warning' };
+const shared = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2020',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'eof',
+  logLevel: 'warning',
+};
 
 const sdkAsExternal = {
   name: 'sdk-as-external',
@@ -21,7 +31,14 @@ mkdirSync(join(out, 'demo'), { recursive: true });
 await Promise.all([
   build({ ...shared, entryPoints: [join(here, 'src', 'cim-inbox.ts')], outfile: join(out, 'cim-inbox.js') }),
   build({ ...shared, entryPoints: [join(here, 'demo', 'demo.ts')], outfile: join(out, 'demo', 'demo.js'), plugins: [sdkAsExternal] }),
-  build({ ...shared, bundle: false, entryPoints: [join(here, 'demo', 'demo.css')], outfile: join(out, 'demo', 'demo.css'), format: undefined, sourcemap: false }),
+  build({
+    ...shared,
+    bundle: false,
+    entryPoints: [join(here, 'demo', 'demo.css')],
+    outfile: join(out, 'demo', 'demo.css'),
+    format: undefined,
+    sourcemap: false,
+  }),
 ]);
 for (const page of ['index.html', 'landing.html']) cpSync(join(here, 'demo', page), join(out, 'demo', page));
 cpSync(join(here, 'demo', 'assets'), join(out, 'demo', 'assets'), { recursive: true });

@@ -3,7 +3,7 @@
 // callback as it arrives. `npm run simulate -- --help` for the options.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -98,7 +98,18 @@ function parseOptions() {
     fail(`--url is not a URL: ${values.url}`);
   }
   const base = url.href.replace(/\/+$/, '');
-  return { user, count, rate, wait, base, callbackHost: values['callback-host'], display: values.display, priority: values.priority, templateFile: values.template, authorization: values.authorization };
+  return {
+    user,
+    count,
+    rate,
+    wait,
+    base,
+    callbackHost: values['callback-host'],
+    display: values.display,
+    priority: values.priority,
+    templateFile: values.template,
+    authorization: values.authorization,
+  };
 }
 
 function readDevSecrets(): { file: string; authorization?: string; apiKey?: string } {
@@ -146,7 +157,9 @@ async function main(): Promise<void> {
   const secrets = readDevSecrets();
   const authorization = options.authorization ?? process.env.CIM_AUTHORIZATION ?? secrets.authorization;
   if (!authorization) {
-    fail(`no gateway secret: pass --authorization, set CIM_AUTHORIZATION, or start the server in dev mode first (\`npm start\`) so that ${secrets.file} exists`);
+    fail(
+      `no gateway secret: pass --authorization, set CIM_AUTHORIZATION, or start the server in dev mode first (\`npm start\`) so that ${secrets.file} exists`,
+    );
   }
   const shortFile = relative(process.cwd(), secrets.file).startsWith('..') ? secrets.file : relative(process.cwd(), secrets.file);
   const source = options.authorization ? '--authorization' : process.env.CIM_AUTHORIZATION ? 'CIM_AUTHORIZATION' : shortFile;

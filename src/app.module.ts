@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
+
 import { LoggingModule } from './common/logging.module';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';

@@ -1,17 +1,19 @@
-import { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
+
+import { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { APP_CONFIG, AppConfig } from './config/app.config';
-import { InboxIoAdapter } from './inbox/inbox-io.adapter';
-import { Metrics } from './metrics/metrics.service';
 import { AppValidationPipe } from './common/app-validation.pipe';
 import { logRequests } from './common/logging.module';
 import { requestIdFor } from './common/request-id';
+import { APP_CONFIG, AppConfig } from './config/app.config';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
+import { InboxIoAdapter } from './inbox/inbox-io.adapter';
+import { Metrics } from './metrics/metrics.service';
 
 /**
  * Options for NestFactory.create. Nest's own body parsers are off: Fastify's JSON parser is the only
@@ -67,7 +69,7 @@ const DRAIN_GRACE_MS = 1_000;
  */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
   // net.Server's close stops listening and resolves once every connection has ended; http.Server's

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
+
 import { AppModule } from './app.module';
-import { NEST_APP_OPTIONS, configureApp, createFastifyAdapter, gracefulStop } from './app.setup';
+import { configureApp, createFastifyAdapter, gracefulStop, NEST_APP_OPTIONS } from './app.setup';
 import { EnvConfig, loadEnvConfig, withDevDefaults } from './config/app.config';
 import { ConfigError } from './config/env.validation';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';

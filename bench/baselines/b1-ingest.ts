@@ -4,8 +4,9 @@
  * validation, no push: what cim-inbox's gateway is measured against.
  *   PORT=… DATABASE_URL=… POOL_SIZE=20 node --import tsx bench/baselines/b1-ingest.ts
  */
-import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
+
+import Fastify from 'fastify';
 import { Pool } from 'pg';
 
 async function main(): Promise<void> {
@@ -31,7 +32,14 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
   process.stdout.write('b1 ready\n');
-  process.on('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));
+  process.on(
+    'SIGTERM',
+    () =>
+      void app
+        .close()
+        .then(() => pool.end())
+        .then(() => process.exit(0)),
+  );
 }
 
 void main();

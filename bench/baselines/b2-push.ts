@@ -5,6 +5,7 @@
  *   PORT=… node --import tsx bench/baselines/b2-push.ts
  */
 import { createServer } from 'node:http';
+
 import { Server } from 'socket.io';
 
 const server = createServer((req, res) => {

@@ -1,7 +1,9 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { setPostmaster } from './cpu';
 

@@ -5,9 +5,11 @@
  * never come), one request in flight per connection (`-p 1`). Latencies are recorded at µs
  * resolution from autocannon's per-response times (its own histogram rounds to whole ms).
  */
-import autocannon from 'autocannon';
 import { randomUUID } from 'node:crypto';
-import { Summary, summarize } from './stats';
+
+import autocannon from 'autocannon';
+
+import { summarize, Summary } from './stats';
 
 export const PAYLOAD_BODY = 'x'.repeat(700);
 
@@ -18,7 +20,13 @@ export function customImTemplate(callbackUrl: string, player = 'bench-player-[<i
     body: PAYLOAD_BODY,
     im_uid: 'bench-[<id>]',
     callback_url: callbackUrl,
-    extension: { title: 'Weekend reload bonus', description: '50% up to 100 EUR', image_url: 'https://cdn.example.com/b.png', cta_link: 'https://example.com/promo', priority: 'normal' },
+    extension: {
+      title: 'Weekend reload bonus',
+      description: '50% up to 100 EUR',
+      image_url: 'https://cdn.example.com/b.png',
+      cta_link: 'https://example.com/promo',
+      priority: 'normal',
+    },
   });
 }
 

@@ -15,7 +15,11 @@ export interface Receiver {
 }
 
 export async function startReceiver(): Promise<Receiver> {
-  const child: ChildProcess = fork(__filename, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, CIM_BENCH_RECEIVER: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(__filename, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, CIM_BENCH_RECEIVER: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let received = 0;
   const url = await new Promise<string>((resolve, reject) => {
     child.on('message', (message: { url?: string; received?: number }) => {

@@ -45,7 +45,9 @@ const escapeXml = (text: string): string => text.replace(/&/g, '&amp;').replace(
 
 /** Horizontal bars on a log scale (ms), one block per group, one bar per series and percentile. */
 export function latencySvg(groups: LatencyGroup[], caption: string): string {
-  const values = groups.flatMap((group) => group.series.flatMap((series) => PERCENTILES.map(([key]) => series.summary[key] as number))).filter((v) => Number.isFinite(v) && v > 0);
+  const values = groups
+    .flatMap((group) => group.series.flatMap((series) => PERCENTILES.map(([key]) => series.summary[key])))
+    .filter((v) => Number.isFinite(v) && v > 0);
   const low = Math.pow(10, Math.floor(Math.log10(Math.max(0.01, Math.min(...values)))));
   const high = Math.pow(10, Math.ceil(Math.log10(Math.max(...values))));
   const left = 250;
@@ -61,12 +63,14 @@ export function latencySvg(groups: LatencyGroup[], caption: string): string {
     for (const series of group.series) {
       parts.push(`<text x="20" y="${y + 2 * barHeight}" font-size="12">${escapeXml(series.label)}</text>`);
       PERCENTILES.forEach(([key, name], index) => {
-        const value = series.summary[key] as number;
+        const value = series.summary[key];
         const top = y + index * barHeight;
         if (!Number.isFinite(value)) return;
         const fill = series.baseline ? ['#9ecae1', '#6baed6', '#3182bd', '#08519c'][index] : ['#fdae6b', '#fd8d3c', '#e6550d', '#a63603'][index];
         parts.push(`<rect x="${left}" y="${top}" width="${Math.max(1, x(value) - left).toFixed(1)}" height="${barHeight - 1}" fill="${fill}"/>`);
-        parts.push(`<text x="${(x(value) + 4).toFixed(1)}" y="${top + barHeight - 1}" font-size="9">${name} ${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms</text>`);
+        parts.push(
+          `<text x="${(x(value) + 4).toFixed(1)}" y="${top + barHeight - 1}" font-size="9">${name} ${value < 10 ? value.toFixed(2) : value.toFixed(0)} ms</text>`,
+        );
       });
       y += PERCENTILES.length * barHeight + 10;
     }

@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { AppProcess, freePort } from '../../test/utils/app-process';
 import { Inspector } from '../../test/utils/inspector';
 
@@ -80,10 +81,14 @@ export async function startCim(databaseUrl: string, options: StartOptions = {}):
 export async function startBaseline(script: string, env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<Running> {
   const port = await freePort();
   const inspect = await inspectArgs(options.inspect);
-  const child: ChildProcess = spawn(process.execPath, [...inspect.args, ...(options.nodeArgs ?? []), '--import', 'tsx', join(__dirname, '..', 'baselines', script)], {
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...inspect.args, ...(options.nodeArgs ?? []), '--import', 'tsx', join(__dirname, '..', 'baselines', script)],
+    {
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let output = '';

@@ -2,7 +2,8 @@
  * Player sockets for the benchmarks: socket.io-client over WebSocket only, connected in waves so a
  * swarm of thousands does not arrive as one SYN flood. Each message is acked as the SDK acks it.
  */
-import { Socket, io } from 'socket.io-client';
+import { io, Socket } from 'socket.io-client';
+
 import { BENCH_SECRETS } from './servers';
 
 export type Target = 'cim' | 'b2';

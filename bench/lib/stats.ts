@@ -24,7 +24,10 @@ export function summarize(samplesMs: number[]): Summary {
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export const ms = (value: number): string => `${value.toFixed(2)} ms`;

@@ -5,10 +5,11 @@
  * Drained = every callback received and recorded as sent; CPU per callback is reported for both.
  */
 import { Client } from 'pg';
+
 import { cpuMeter } from '../lib/cpu';
 import { runBaseline, startCim } from '../lib/servers';
 import { median } from '../lib/stats';
-import { BenchContext, alternate } from './context';
+import { alternate, BenchContext } from './context';
 
 export interface CallbacksResult {
   callbacks: number;

@@ -3,10 +3,10 @@
  * is defined), then connects; the time from opening the socket to the 100th message is measured,
  * and the order checked. Repeated with a fresh player each time.
  */
-import { BENCH_SECRETS, startCim } from '../lib/servers';
 import { PAYLOAD_BODY } from '../lib/ingest-load';
+import { BENCH_SECRETS, startCim } from '../lib/servers';
 import { closeAll, connectPlayers } from '../lib/sockets';
-import { Summary, summarize } from '../lib/stats';
+import { summarize, Summary } from '../lib/stats';
 import { BenchContext } from './context';
 
 export interface CatchUpResult {

@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { Memory, Running, startBaseline, startCim } from '../lib/servers';
 import { BenchContext } from './context';
 
@@ -38,13 +39,17 @@ class Swarm {
       const count = Math.min(PER_WORKER, sockets - first);
       const index = this.workers.length;
       this.dropped.push(0);
-      const worker = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'lib', 'swarm-worker.ts'), target, url, String(first), String(count), prefix], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const worker = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(__dirname, '..', 'lib', 'swarm-worker.ts'), target, url, String(first), String(count), prefix],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       this.workers.push(worker);
       ready.push(
         new Promise<void>((resolve, reject) => {
-          worker.stdout!.on('data', (chunk: Buffer) => {
+          worker.stdout.on('data', (chunk: Buffer) => {
             for (const line of chunk.toString().split('\n')) {
               if (line.startsWith('connected')) resolve();
               const match = /^dropped (\d+)/.exec(line);

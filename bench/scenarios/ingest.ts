@@ -4,10 +4,11 @@
  * SIGSTOPped, so the two never share the CPU, and the order alternates round by round.
  */
 import { Client } from 'pg';
-import { LoadResult, customImTemplate, load } from '../lib/ingest-load';
+
+import { customImTemplate, load, LoadResult } from '../lib/ingest-load';
 import { BENCH_SECRETS, Running, startBaseline, startCim } from '../lib/servers';
 import { median } from '../lib/stats';
-import { BenchContext, alternate } from './context';
+import { alternate, BenchContext } from './context';
 
 export interface IngestResult {
   connections: number;
@@ -18,7 +19,6 @@ export interface IngestResult {
   latencyRatio: number;
   latency: { b1: LoadResult['latency']; cim: LoadResult['latency'] };
 }
-
 
 async function countRows(url: string, table: string): Promise<number> {
   const client = new Client({ connectionString: url });
@@ -41,7 +41,11 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
   const b1 = await startBaseline('b1-ingest.ts', { DATABASE_URL: b1Url, POOL_SIZE: '20' });
   const cim = await startCim(cimUrl, { nodeArgs: context.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${context.profileDir}`] : [] });
   const b1Target = { url: `${b1.url}/ingest`, body: customImTemplate(context.callbackUrl) };
-  const cimTarget = { url: `${cim.url}/gateway/custom-im`, headers: { authorization: BENCH_SECRETS.authorization }, body: customImTemplate(context.callbackUrl) };
+  const cimTarget = {
+    url: `${cim.url}/gateway/custom-im`,
+    headers: { authorization: BENCH_SECRETS.authorization },
+    body: customImTemplate(context.callbackUrl),
+  };
   let refusedOrFailed = 0;
 
   const measure = async (server: Running, target: typeof b1Target, table: string, databaseUrl: string, rate?: number) => {
@@ -51,7 +55,8 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
       const before = await countRows(databaseUrl, table);
       const result = await load(target, { connections, seconds, rate });
       const stored = (await countRows(databaseUrl, table)) - before;
-      if (result.non2xx + result.errors > 0 || stored !== result.requests) refusedOrFailed += result.non2xx + result.errors + Math.abs(result.requests - stored);
+      if (result.non2xx + result.errors > 0 || stored !== result.requests)
+        refusedOrFailed += result.non2xx + result.errors + Math.abs(result.requests - stored);
       return { ...result, storedPerSecond: stored / result.seconds };
     } finally {
       server.pause();

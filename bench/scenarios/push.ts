@@ -11,11 +11,11 @@
  * the first, so half the pushes cross instances through the PostgreSQL adapter (fan-out).
  */
 import { cpuMeter } from '../lib/cpu';
+import { load, PAYLOAD_BODY } from '../lib/ingest-load';
 import { postAtRate } from '../lib/open-loop';
-import { PAYLOAD_BODY, load } from '../lib/ingest-load';
 import { BENCH_SECRETS, Running, startBaseline, startCim } from '../lib/servers';
 import { closeAll, connectPlayers } from '../lib/sockets';
-import { Summary, summarize } from '../lib/stats';
+import { summarize, Summary } from '../lib/stats';
 import { BenchContext } from './context';
 
 export interface PushRun {
@@ -87,7 +87,8 @@ async function measure(
       headers: setup.target === 'cim' ? { authorization: BENCH_SECRETS.authorization } : {},
       rate: 200,
       seconds: 2,
-      body: (index) => JSON.stringify({ ext_user_id: names[index % names.length], body: PAYLOAD_BODY, im_uid: `${runId}-warm-${index}`, callback_url: context.callbackUrl }),
+      body: (index) =>
+        JSON.stringify({ ext_user_id: names[index % names.length], body: PAYLOAD_BODY, im_uid: `${runId}-warm-${index}`, callback_url: context.callbackUrl }),
     });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     let capacity: Capacity | undefined;
@@ -104,7 +105,13 @@ async function measure(
           body: () => {
             const imUid = `${runId}-cap-${index++}`;
             imUids.push(imUid);
-            return JSON.stringify({ ext_user_id: names[Math.floor(Math.random() * names.length)], body: PAYLOAD_BODY, im_uid: imUid, callback_url: context.callbackUrl, extension: { title: 'Live push' } });
+            return JSON.stringify({
+              ext_user_id: names[Math.floor(Math.random() * names.length)],
+              body: PAYLOAD_BODY,
+              im_uid: imUid,
+              callback_url: context.callbackUrl,
+              extension: { title: 'Live push' },
+            });
           },
         },
         { connections: 50, seconds },
@@ -145,7 +152,13 @@ async function measure(
           const imUid = `${runId}-${pass}-${index}`;
           imUids[index] = imUid;
           playerOf[index] = player;
-          return JSON.stringify({ ext_user_id: player, body: PAYLOAD_BODY, im_uid: imUid, callback_url: context.callbackUrl, extension: { title: 'Live push' } });
+          return JSON.stringify({
+            ext_user_id: player,
+            body: PAYLOAD_BODY,
+            im_uid: imUid,
+            callback_url: context.callbackUrl,
+            extension: { title: 'Live push' },
+          });
         },
         onSent: (index, at) => sentAt.set(imUids[index], at),
         onReply: (index, at) => repliedAt.set(imUids[index], at),
@@ -218,7 +231,14 @@ export async function pushScenario(context: BenchContext, lightRate: number): Pr
   });
   let cimResult: Awaited<ReturnType<typeof measure>>;
   try {
-    cimResult = await measure(context, { servers: [cim], target: 'cim' }, players, (capacity) => [lightRate, Math.round(0.7 * capacity!.completedPerSecond)], seconds, true);
+    cimResult = await measure(
+      context,
+      { servers: [cim], target: 'cim' },
+      players,
+      (capacity) => [lightRate, Math.round(0.7 * capacity!.completedPerSecond)],
+      seconds,
+      true,
+    );
   } finally {
     await cim.stop();
   }

@@ -193,12 +193,16 @@ function media(view: MessageView): HTMLElement | null {
 function ctaButton(view: MessageView, onFollow: () => void): HTMLAnchorElement | null {
   if (view.cta_link === null || !isSafeUrl(view.cta_link)) return null;
   // the tracked link records the click (and the implied delivered/opened) before redirecting
-  const link = el('a', {
-    className: view.priority === 'high' ? 'btn btn--danger' : 'btn',
-    href: view.cta_link,
-    target: '_blank',
-    rel: 'noopener',
-  }, stringField(view, 'cta_text') ?? 'Open');
+  const link = el(
+    'a',
+    {
+      className: view.priority === 'high' ? 'btn btn--danger' : 'btn',
+      href: view.cta_link,
+      target: '_blank',
+      rel: 'noopener',
+    },
+    stringField(view, 'cta_text') ?? 'Open',
+  );
   link.dataset.testid = 'cta';
   link.addEventListener('click', (event) => {
     event.stopPropagation();
@@ -315,7 +319,13 @@ function renderItem(view: MessageView): HTMLLIElement {
   const title = nodes.filter((node) => node.classList.contains('title'));
   const rest = nodes.filter((node) => !node.classList.contains('title'));
   const head = el('div', { className: 'item__head' }, ...title, el('time', { dateTime: view.created_at }, ago(view.created_at)));
-  const main = el('div', { className: 'item__main' }, ...rest.filter((node) => node.classList.contains('eyebrow')), head, ...rest.filter((node) => !node.classList.contains('eyebrow')));
+  const main = el(
+    'div',
+    { className: 'item__main' },
+    ...rest.filter((node) => node.classList.contains('eyebrow')),
+    head,
+    ...rest.filter((node) => !node.classList.contains('eyebrow')),
+  );
   const image = media(view);
   if (image !== null) main.append(image);
   const cta = ctaButton(view, () => undefined);
@@ -383,11 +393,7 @@ function notice(text: string): void {
   noticeTimer = setTimeout(() => (ui.snackbar.hidden = true), 4_000);
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Record<string, string> = {},
-  ...children: Array<Node | string>
-): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (key in element && !key.includes('-')) (element as unknown as Record<string, string>)[key] = value;

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { GATEWAY_PATH } from '../gateway/gateway.constants';
 import { GatewayError, GatewayErrorCode, GatewayRefused } from '../gateway/gateway.errors';
 import type { Metrics } from '../metrics/metrics.service';
@@ -76,8 +77,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (error instanceof HttpException) {
       const response = error.getResponse();
-      const body =
-        typeof response === 'object' ? (response as Record<string, unknown>) : { statusCode: error.getStatus(), message: response };
+      const body = typeof response === 'object' ? (response as Record<string, unknown>) : { statusCode: error.getStatus(), message: response };
       return [error.getStatus(), body];
     }
     const status = httpStatusOf(error);

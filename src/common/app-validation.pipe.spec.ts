@@ -1,5 +1,6 @@
 import { IsObject, IsOptional, IsString } from 'class-validator';
-import { AppValidationPipe, MAX_BODY_DEPTH, depthExceeds } from './app-validation.pipe';
+
+import { AppValidationPipe, depthExceeds, MAX_BODY_DEPTH } from './app-validation.pipe';
 import { RequestValidationError } from './request-validation.error';
 
 class Dto {
@@ -21,11 +22,16 @@ describe('AppValidationPipe', () => {
     await expect(sut.transform({ name: 'n', extension: nested(MAX_BODY_DEPTH - 1) }, metadata)).resolves.toBeInstanceOf(Dto);
   });
 
-  it.each([MAX_BODY_DEPTH, 5_000, 60_000])('refuses a field nesting %i levels deeper as too large, naming it, without overflowing the stack', async (levels) => {
-    const error = await sut.transform({ name: 'n', extension: nested(levels) }, metadata).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RequestValidationError);
-    expect((error as RequestValidationError).problems).toEqual([{ field: 'extension', message: `extension must nest at most ${MAX_BODY_DEPTH} levels`, tooLarge: true }]);
-  });
+  it.each([MAX_BODY_DEPTH, 5_000, 60_000])(
+    'refuses a field nesting %i levels deeper as too large, naming it, without overflowing the stack',
+    async (levels) => {
+      const error = await sut.transform({ name: 'n', extension: nested(levels) }, metadata).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RequestValidationError);
+      expect((error as RequestValidationError).problems).toEqual([
+        { field: 'extension', message: `extension must nest at most ${MAX_BODY_DEPTH} levels`, tooLarge: true },
+      ]);
+    },
+  );
 
   it('measures depth of arrays and objects alike', () => {
     expect(depthExceeds(JSON.parse('[[[1]]]'), 3)).toBe(false);

@@ -1,5 +1,6 @@
 import { ArgumentMetadata, Injectable, ValidationPipe } from '@nestjs/common';
-import type { ValidatorOptions, ValidationError } from 'class-validator';
+import type { ValidationError, ValidatorOptions } from 'class-validator';
+
 import { RequestValidationError } from './request-validation.error';
 
 /**

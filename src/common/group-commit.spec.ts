@@ -57,7 +57,10 @@ describe('GroupCommit', () => {
     expect(batches).toEqual([[1, 2]]);
     const started = Date.now();
     expect(await Promise.all([4, 5, 6].map((item) => group.submit(item)))).toEqual([4, 5, 6]);
-    expect(batches).toEqual([[1, 2], [4, 5, 6]]);
+    expect(batches).toEqual([
+      [1, 2],
+      [4, 5, 6],
+    ]);
     // a full batch does not wait out the linger
     expect(Date.now() - started).toBeLessThan(150);
   });

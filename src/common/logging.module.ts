@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 
 /** Never logged, wherever they appear in a log object. */

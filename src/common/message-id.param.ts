@@ -1,4 +1,5 @@
 import { Param, ParseUUIDPipe } from '@nestjs/common';
+
 import { RequestValidationError } from './request-validation.error';
 
 /** The `:id` route parameter as a message id (uuid); anything else is a 400 naming it. */

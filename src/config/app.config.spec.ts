@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { loadEnvConfig, withDevDefaults } from './app.config';
 import { ConfigError } from './env.validation';
 

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
 import { ConfigError, GatewayConfig, LogLevel, parseGateways, validateEnv } from './env.validation';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -90,11 +91,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     gateways,
     devMode,
     callbackAllowedHosts:
-      raw.CALLBACK_ALLOWED_HOSTS.length > 0
-        ? raw.CALLBACK_ALLOWED_HOSTS
-        : devMode
-          ? DEV_CALLBACK_ALLOWED_HOSTS
-          : DEFAULT_CALLBACK_ALLOWED_HOSTS,
+      raw.CALLBACK_ALLOWED_HOSTS.length > 0 ? raw.CALLBACK_ALLOWED_HOSTS : devMode ? DEV_CALLBACK_ALLOWED_HOSTS : DEFAULT_CALLBACK_ALLOWED_HOSTS,
     player: {
       jwtSecret: raw.PLAYER_JWT_SECRET,
       jwksUrl: raw.PLAYER_JWKS_URL,
@@ -132,7 +129,10 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
  * shares (so links stay valid across instances and restarts; rotating a secret retires old links).
  */
 export function deriveLinkSecret(gateways: GatewayConfig[]): string {
-  const material = gateways.map((gateway) => `${gateway.id}\u0000${gateway.authorization}`).sort().join('\u0001');
+  const material = gateways
+    .map((gateway) => `${gateway.id}\u0000${gateway.authorization}`)
+    .sort()
+    .join('\u0001');
   return createHmac('sha256', 'cim-inbox click links').update(material).digest('base64url');
 }
 

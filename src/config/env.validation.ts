@@ -21,9 +21,7 @@ const commaList = z
   );
 
 const gatewaySchema = z.object({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'id must be 1-64 characters of letters, digits, ".", "_" or "-"'),
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'id must be 1-64 characters of letters, digits, ".", "_" or "-"'),
   authorization: z.string().min(1, 'authorization must not be empty'),
   apiKey: z.string().min(1, 'apiKey must not be empty'),
 });

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
+
 import { DataSource, DataSourceOptions } from 'typeorm';
+
 import { MessageEntity } from '../messages/message.entity';
 import { migrations } from './migrations';
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { DemoToken } from './demo.dto';
 

@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { DemoAsset, DemoAssets } from './demo-assets';
+
 import { DemoToken, DemoTokenRequestDto } from './demo.dto';
+import { DemoAsset, DemoAssets } from './demo-assets';
 import { DemoTokenService } from './demo-token.service';
 
 // the page loads only its own files; message images may come from anywhere

@@ -29,7 +29,13 @@ describe('parseCustomImRequest', () => {
   });
 
   it('accepts an empty body, fields at their limits, and nesting of exactly the limit', () => {
-    const atLimit = { ...valid, body: '', ext_user_id: 'p'.repeat(255), im_uid: 'u'.repeat(255), extension: { deep: nested(MAX_BODY_DEPTH - 2), d: 'x'.repeat(1000) } };
+    const atLimit = {
+      ...valid,
+      body: '',
+      ext_user_id: 'p'.repeat(255),
+      im_uid: 'u'.repeat(255),
+      extension: { deep: nested(MAX_BODY_DEPTH - 2), d: 'x'.repeat(1000) },
+    };
     expect(parseCustomImRequest(atLimit)).toEqual(atLimit);
     expect(parseCustomImRequest({ ...valid, body: 'é'.repeat(32 * 1024) }).body).toHaveLength(32 * 1024);
   });

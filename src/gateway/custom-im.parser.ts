@@ -1,4 +1,5 @@
 import { PipeTransform } from '@nestjs/common';
+
 import { depthExceeds, MAX_BODY_DEPTH } from '../common/app-validation.pipe';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { isStorableText } from '../common/storable-text';

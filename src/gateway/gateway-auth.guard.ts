@@ -1,9 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
+
+import { SecretMatcher } from '../common/secret-matcher';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
-import { SecretMatcher } from '../common/secret-matcher';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 
 export type GatewayRequest = FastifyRequest & { gateway?: GatewayConfig };

@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
+
 import { CustomImPipe, CustomImRequest } from './custom-im.parser';
 import { GATEWAY_PATH } from './gateway.constants';
 import { CustomImRequestDto, GatewayAcceptedDto, GatewayRefusedDto } from './gateway.dto';

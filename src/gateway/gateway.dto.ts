@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
 import { MAX_ID_LENGTH } from './gateway.constants';
 
 /** Smartico's Custom IM request, as documented in OpenAPI; checked by parseCustomImRequest (custom-im.parser.ts). */
 export class CustomImRequestDto {
-  @ApiProperty({ example: 'hhu234556', description: 'player id as reported to Smartico; an integer is accepted and kept as a string', maxLength: MAX_ID_LENGTH })
+  @ApiProperty({
+    example: 'hhu234556',
+    description: 'player id as reported to Smartico; an integer is accepted and kept as a string',
+    maxLength: MAX_ID_LENGTH,
+  })
   ext_user_id!: string;
 
   @ApiProperty({ example: 'Best offer ever', description: 'message text; may be empty; at most 64 KiB (UTF-8)' })

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
+
 import { MessagesModule } from '../messages/messages.module';
-import { GatewayAuthGuard } from './gateway-auth.guard';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { GatewayAuthGuard } from './gateway-auth.guard';
 
 @Module({
   imports: [MessagesModule],

@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+
+import { Inject, Injectable, Logger } from '@nestjs/common';
+
+import { HostAllowlist } from '../common/host-allowlist';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
-import { HostAllowlist } from '../common/host-allowlist';
-import { readWellKnownFields } from '../messages/message-fields';
-import { MessageEvents } from '../messages/message-events';
-import { Metrics } from '../metrics/metrics.service';
 import { MessageRepository } from '../messages/message.repository';
+import { MessageEvents } from '../messages/message-events';
+import { readWellKnownFields } from '../messages/message-fields';
+import { Metrics } from '../metrics/metrics.service';
 import type { CustomImRequest } from './custom-im.parser';
 import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
 
@@ -63,7 +65,5 @@ export class GatewayService {
 }
 
 function describe(error: unknown): { name: string; code?: string } {
-  return error instanceof Error
-    ? { name: error.name, code: (error as { code?: string }).code }
-    : { name: typeof error };
+  return error instanceof Error ? { name: error.name, code: (error as { code?: string }).code } : { name: typeof error };
 }

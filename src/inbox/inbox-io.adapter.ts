@@ -1,12 +1,13 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
-import type { MessageMappingProperties } from '@nestjs/websockets';
-import type { Observable } from 'rxjs';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
 import { Pool } from 'pg';
 import { createClient } from 'redis';
+import type { Observable } from 'rxjs';
 import { Server, ServerOptions, Socket } from 'socket.io';
+
 import type { AppConfig } from '../config/app.config';
 import { FanOutPool } from './fan-out-pool';
 
@@ -60,7 +61,10 @@ export class InboxIoAdapter extends IoAdapter {
       for (const client of [publisher, subscriber]) client.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'redis error'));
       await Promise.all([publisher.connect(), subscriber.connect()]);
       this.adapterConstructor = createRedisAdapter(publisher, subscriber, { key: 'cim-inbox' }) as unknown as AdapterConstructor;
-      this.release.push(() => publisher.quit(), () => subscriber.quit());
+      this.release.push(
+        () => publisher.quit(),
+        () => subscriber.quit(),
+      );
       this.logger.log('socket.io fan-out through Redis');
     } else {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'cim-inbox-fanout' });

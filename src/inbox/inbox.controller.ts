@@ -1,11 +1,21 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+
 import { ClientThrottlerGuard } from '../common/client-throttler.guard';
-import { decodeCursor } from '../messages/inbox-cursor';
-import type { MessageView } from '../messages/message.view';
 import { MessageIdParam } from '../common/message-id.param';
 import { RequestValidationError } from '../common/request-validation.error';
+import { decodeCursor } from '../messages/inbox-cursor';
+import type { MessageView } from '../messages/message.view';
 import { InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
 import { InboxList, InboxService } from './inbox.service';
 import { CurrentPlayer, PlayerAuthGuard } from './player-auth.guard';

@@ -1,20 +1,13 @@
 import { Logger, OnModuleDestroy } from '@nestjs/common';
-import {
-  ConnectedSocket,
-  MessageBody,
-  OnGatewayConnection,
-  OnGatewayDisconnect,
-  OnGatewayInit,
-  SubscribeMessage,
-  WebSocketGateway,
-} from '@nestjs/websockets';
+import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Subscription } from 'rxjs';
+
 import { GroupCommit } from '../common/group-commit';
-import { MessageEvents } from '../messages/message-events';
 import { MessageRepository } from '../messages/message.repository';
-import { Metrics } from '../metrics/metrics.service';
 import type { MessageRow } from '../messages/message.view';
+import { MessageEvents } from '../messages/message-events';
+import { Metrics } from '../metrics/metrics.service';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';

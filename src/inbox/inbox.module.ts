@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
 import { InboxController } from './inbox.controller';

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
+
 import type { MessageView } from '../messages/message.view';
-import { AcceptedItem, ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData, playerRoom } from './inbox.events';
+import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData } from './inbox.events';
 
 export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 

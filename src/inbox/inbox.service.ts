@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
+
 import type { InboxCursor } from '../messages/inbox-cursor';
+import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow, MessageView } from '../messages/message.view';
 import { toMessageView } from '../messages/message.view';
-import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import type { MessageEvent, PlayerAction } from '../messages/message-transitions';
 import { Metrics } from '../metrics/metrics.service';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with { 'resolution-mode': 'import' };
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
@@ -55,9 +56,7 @@ export class PlayerAuthService implements OnModuleInit {
     }
     try {
       const { payload } =
-        typeof this.key === 'function'
-          ? await this.jose.jwtVerify(token, this.key, this.options)
-          : await this.jose.jwtVerify(token, this.key, this.options);
+        typeof this.key === 'function' ? await this.jose.jwtVerify(token, this.key, this.options) : await this.jose.jwtVerify(token, this.key, this.options);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 255 || payload.exp === undefined) {
         throw new PlayerUnauthorizedError('unauthorized');
       }

@@ -1,4 +1,5 @@
 import type { Socket } from 'socket.io';
+
 import type { MessageView } from '../messages/message.view';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './inbox.events';
 

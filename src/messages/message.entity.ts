@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+
 import type { MessageDisplay, MessagePriority } from './message-fields';
 
 /** One Custom IM as Smartico sent it, with what the player did with it. */

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+
 import { GroupCommit } from '../common/group-commit';
 import { namedQuery } from '../database/named-query';
-import { InboxCursor, encodeCursor } from './inbox-cursor';
-import type { MessageDisplay, MessagePriority } from './message-fields';
-import { MessageEvent, PlayerAction, StateColumn, planTransition } from './message-transitions';
+import { encodeCursor, InboxCursor } from './inbox-cursor';
 import type { MessageRow } from './message.view';
+import type { MessageDisplay, MessagePriority } from './message-fields';
+import { MessageEvent, planTransition, PlayerAction, StateColumn } from './message-transitions';
 
 /** The outbox rule: which events become status callbacks to Smartico, and their funnel order. */
 const ENQUEUE_CALLBACKS = (eventsSql: string): string => `
@@ -68,10 +69,7 @@ export interface ActionOutcome {
   events: MessageEvent[];
 }
 
-export type InsertOutcome =
-  | { kind: 'created'; id: string; row: MessageRow }
-  | { kind: 'replay'; id: string }
-  | { kind: 'conflict'; id: string };
+export type InsertOutcome = { kind: 'created'; id: string; row: MessageRow } | { kind: 'replay'; id: string } | { kind: 'conflict'; id: string };
 
 /** The columns insertMany writes, named as the table names them. */
 function insertedColumns(message: NewMessage): Omit<MessageRow, 'created_at' | 'failed_at' | StateColumn> {
@@ -206,10 +204,7 @@ export class MessageRepository {
   /** Visible messages by id, oldest first; ids of other players or hidden messages are left out. */
   findVisibleByIds(ids: string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.dataSource.query(
-      `SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`,
-      [ids],
-    );
+    return this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`, [ids]);
   }
 
   /** Unread inbox messages: what the badge shows (popup-only messages never reach the inbox). */
@@ -275,10 +270,11 @@ export class MessageRepository {
   }
 
   /** Delivery acks arrive one per pushed message: concurrent ones share one statement and commit. */
-  private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>(
-    (acks) => this.markDeliveredMany(acks),
-    { maxBatch: 500, maxInFlight: ACK_BATCHES_IN_FLIGHT, lingerMs: ACK_LINGER_MS },
-  );
+  private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>((acks) => this.markDeliveredMany(acks), {
+    maxBatch: 500,
+    maxInFlight: ACK_BATCHES_IN_FLIGHT,
+    lingerMs: ACK_LINGER_MS,
+  });
 
   private async markDeliveredMany(acks: Array<{ playerId: string; id: string }>): Promise<Array<MessageRow | null>> {
     const rows = await namedQuery<MessageRow>(

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { MessageEvents } from './message-events';
+
 import { MessageRepository } from './message.repository';
+import { MessageEvents } from './message-events';
 
 @Module({
   providers: [MessageRepository, MessageEvents],

@@ -1,7 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import { GATEWAY_PATH } from '../gateway/gateway.constants';
 
 /**
@@ -12,7 +13,11 @@ import { GATEWAY_PATH } from '../gateway/gateway.constants';
 export class Metrics implements OnModuleInit {
   readonly registry = new Registry();
 
-  readonly messagesAccepted = new Counter({ name: 'cim_messages_accepted_total', help: 'Custom IM messages accepted (stored) by the gateway', registers: [this.registry] });
+  readonly messagesAccepted = new Counter({
+    name: 'cim_messages_accepted_total',
+    help: 'Custom IM messages accepted (stored) by the gateway',
+    registers: [this.registry],
+  });
   readonly messagesRefused = new Counter({
     name: 'cim_messages_refused_total',
     help: 'Gateway requests refused, by Smartico error_code',

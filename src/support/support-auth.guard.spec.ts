@@ -1,4 +1,5 @@
 import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
+
 import type { AppConfig } from '../config/app.config';
 import { SupportAuthGuard, SupportRequest } from './support-auth.guard';
 

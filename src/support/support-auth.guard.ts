@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+
 import { SecretMatcher } from '../common/secret-matcher';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 

@@ -10,6 +10,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
+
 import { ClientThrottlerGuard } from '../common/client-throttler.guard';
 import { MessageIdParam } from '../common/message-id.param';
 import {
@@ -21,8 +22,8 @@ import {
   SupportSearchQueryDto,
   toSupportSearch,
 } from './support.dto';
-import { SupportAuthGuard } from './support-auth.guard';
 import { SupportMessageDetail, SupportMessageList, SupportPlayer, SupportService } from './support.service';
+import { SupportAuthGuard } from './support-auth.guard';
 
 @ApiTags('support')
 @ApiBearerAuth('support')

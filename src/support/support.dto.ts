@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { MessageViewDto } from '../inbox/inbox.dto';
 import { decodeCursor } from '../messages/inbox-cursor';
@@ -24,8 +25,7 @@ function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
-const instantMessage = (field: string): string =>
-  `${field} must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (send + as %2B)`;
+const instantMessage = (field: string): string => `${field} must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (send + as %2B)`;
 
 export class SupportSearchQueryDto {
   @ApiPropertyOptional({ description: "the player's id in the operator's platform (exact match)", maxLength: 255, example: '12345' })
@@ -124,7 +124,10 @@ export class SupportMessageViewDto extends MessageViewDto {
   })
   status!: FurthestStatus;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) archived_at!: string | null;
-  @ApiProperty({ description: "Smartico's callback URL as received (our parameters are added when sending)", example: 'https://api.smartico.ai/cim/callback?label=7' })
+  @ApiProperty({
+    description: "Smartico's callback URL as received (our parameters are added when sending)",
+    example: 'https://api.smartico.ai/cim/callback?label=7',
+  })
   callback_url!: string;
 }
 

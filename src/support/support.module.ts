@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+
 import { InboxModule } from '../inbox/inbox.module';
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
-import { SupportAuthGuard } from './support-auth.guard';
 import { SupportController } from './support.controller';
 import { SupportRepository } from './support.repository';
 import { SupportService } from './support.service';
+import { SupportAuthGuard } from './support-auth.guard';
 
 @Module({
   imports: [MessagesModule, TrackingModule, InboxModule],

@@ -1,6 +1,7 @@
 import type { QueryRunner } from 'typeorm';
+
 import { CreateSupportStatusIndex1763820000000 } from '../database/migrations/1763820000000-CreateSupportStatusIndex';
-import { FURTHEST_STATUS_SQL, SupportSearch, searchSql } from './support.repository';
+import { FURTHEST_STATUS_SQL, searchSql, SupportSearch } from './support.repository';
 
 const squash = (sql: string): string => sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { InboxCursor, encodeCursor } from '../messages/inbox-cursor';
+
+import { encodeCursor, InboxCursor } from '../messages/inbox-cursor';
 import type { FurthestStatus, SupportRow } from './support.view';
 
 /**

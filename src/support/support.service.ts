@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+
 import { InboxPublisher } from '../inbox/inbox.publisher';
 import { MessageRepository } from '../messages/message.repository';
 import { ClickLinks } from '../tracking/click-links';

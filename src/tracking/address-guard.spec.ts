@@ -47,12 +47,9 @@ describe('CallbackAddressGuard', () => {
       await expect(check('https://mapped-public.smartico.ai/cb')).resolves.toEqual({ ok: true, address: '34.120.10.20', family: 4 });
     });
 
-    it.each(['ftp://api.smartico.ai/cb', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://api.smartico.ai/'])(
-      'refuses the scheme of %s',
-      async (url) => {
-        await expect(check(url)).resolves.toMatchObject({ ok: false, reason: expect.stringContaining('scheme') });
-      },
-    );
+    it.each(['ftp://api.smartico.ai/cb', 'file:///etc/passwd', 'javascript:alert(1)', 'ws://api.smartico.ai/'])('refuses the scheme of %s', async (url) => {
+      await expect(check(url)).resolves.toMatchObject({ ok: false, reason: expect.stringContaining('scheme') });
+    });
 
     it.each(['https://evil.com/cb', 'https://smartico.ai/cb', 'https://api.smartico.ai.evil.com/cb', 'http://localhost/cb', 'http://127.0.0.2/cb'])(
       'refuses %s, which the allowlist does not match',
@@ -68,7 +65,10 @@ describe('CallbackAddressGuard', () => {
 
     it('refuses a name under a subdomain pattern that resolves to a non-public address', async () => {
       // (rebind.smartico.ai → 127.0.0.1 passes here only because 127.0.0.1 itself is listed)
-      await expect(check('http://metadata.smartico.ai/cb')).resolves.toEqual({ ok: false, reason: 'metadata.smartico.ai resolves to 169.254.169.254 (linkLocal)' });
+      await expect(check('http://metadata.smartico.ai/cb')).resolves.toEqual({
+        ok: false,
+        reason: 'metadata.smartico.ai resolves to 169.254.169.254 (linkLocal)',
+      });
       await expect(check('http://mixed.smartico.ai/cb')).resolves.toEqual({ ok: false, reason: 'mixed.smartico.ai resolves to 10.0.0.5 (private)' });
     });
 

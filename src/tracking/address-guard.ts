@@ -1,6 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+
 import ipaddr from 'ipaddr.js';
+
 import { HostAllowlist } from '../common/host-allowlist';
 
 export type ResolvedAddress = { address: string; family: number };

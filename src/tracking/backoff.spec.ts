@@ -5,9 +5,7 @@ describe('nextAttemptDelayMs', () => {
   const middle = (): number => 0.5;
 
   it('doubles from the base without jitter at the middle of the range', () => {
-    expect([1, 2, 3, 4, 5, 10].map((attempt) => sut(attempt, DEFAULT_BACKOFF_POLICY, middle))).toEqual([
-      1_000, 2_000, 4_000, 8_000, 16_000, 512_000,
-    ]);
+    expect([1, 2, 3, 4, 5, 10].map((attempt) => sut(attempt, DEFAULT_BACKOFF_POLICY, middle))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 512_000]);
   });
 
   it('caps at the maximum, even for absurd attempt numbers', () => {

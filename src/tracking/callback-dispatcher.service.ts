@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Subscription } from 'rxjs';
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { MessageEvents } from '../messages/message-events';
 import { Metrics } from '../metrics/metrics.service';
-import { nextAttemptDelayMs, isWindowExhausted } from './backoff';
+import { isWindowExhausted, nextAttemptDelayMs } from './backoff';
 import { CallbackClient } from './callback.client';
 import { buildCallbackUrl, isCallbackStatus } from './callback-url';
 import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repository';
@@ -206,7 +207,14 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     } else {
       const url = buildCallbackUrl(callback.callback_url, { messageId: callback.message_id, status: callback.status, apiKey: gateway.apiKey });
       const result = await this.client.send(url);
-      record = { callbackId: callback.id, attemptedAt, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs, outcome: this.outcome(callback, result.ok) };
+      record = {
+        callbackId: callback.id,
+        attemptedAt,
+        httpStatus: result.httpStatus,
+        error: result.error,
+        durationMs: result.durationMs,
+        outcome: this.outcome(callback, result.ok),
+      };
     }
     this.metrics.callbacks.inc({ status: callback.status, result: record.outcome.state === 'retry' ? 'failed' : record.outcome.state });
     if (record.outcome.state === 'dead') {
@@ -331,10 +339,13 @@ class AttemptRecorder {
       } else {
         this.failures += 1;
         this.queue = batch.concat(this.queue);
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          void this.flush();
-        }, Math.min(100 * 2 ** this.failures, 2_000));
+        this.retryTimer = setTimeout(
+          () => {
+            this.retryTimer = undefined;
+            void this.flush();
+          },
+          Math.min(100 * 2 ** this.failures, 2_000),
+        );
       }
     } finally {
       this.writing = false;

@@ -1,4 +1,4 @@
-import { CALLBACK_STATUSES, CallbackStatus, FUNNEL_STATUSES, buildCallbackUrl, isCallbackStatus } from './callback-url';
+import { buildCallbackUrl, CALLBACK_STATUSES, CallbackStatus, FUNNEL_STATUSES, isCallbackStatus } from './callback-url';
 
 const params = { messageId: '7f1c0a52-9a43-4f1e-8d2a-1b5e0c3d4e5f', status: 'delivered' as const, apiKey: 'key-123' };
 
@@ -26,9 +26,7 @@ describe('buildCallbackUrl', () => {
   });
 
   it('replaces parameters that already carry one of our names instead of duplicating them', () => {
-    const result = new URL(
-      sut('https://api.smartico.ai/cb?type=email&status=opened&keep=1&api%5Fkey=old&api_key=older&ext_message_id=1', params),
-    );
+    const result = new URL(sut('https://api.smartico.ai/cb?type=email&status=opened&keep=1&api%5Fkey=old&api_key=older&ext_message_id=1', params));
     for (const name of ['type', 'ext_message_id', 'status', 'api_key']) expect(result.searchParams.getAll(name)).toHaveLength(1);
     expect(Object.fromEntries(result.searchParams)).toEqual({
       keep: '1',

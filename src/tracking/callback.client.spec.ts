@@ -1,9 +1,10 @@
 import { AddressInfo, createServer } from 'node:net';
+
 import { FakeSmarticoServer } from '../../test/utils/fake-smartico.server';
 import { HostAllowlist } from '../common/host-allowlist';
 import { CallbackAddressGuard, LookupAll } from './address-guard';
-import { buildCallbackUrl } from './callback-url';
 import { CallbackClient } from './callback.client';
+import { buildCallbackUrl } from './callback-url';
 
 const params = { messageId: '7f1c0a52-9a43-4f1e-8d2a-1b5e0c3d4e5f', status: 'opened' as const, apiKey: 'key-1' };
 

@@ -1,4 +1,5 @@
 import { Agent, Dispatcher } from 'undici';
+
 import { CallbackAddressGuard } from './address-guard';
 
 export interface CallbackAttemptResult {

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { MessageRow } from '../messages/message.view';
-import { ClickTokenCodec, ClickTarget } from './click-token';
+import { ClickTarget, ClickTokenCodec } from './click-token';
 
 const MAX_TARGET_LENGTH = 2048;
 

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+
 import { ClickTokenCodec } from './click-token';
 
 const secret = 'test-click-secret-0123456789abcdef';

@@ -28,11 +28,7 @@ export class ClickTokenCodec {
   sign(messageId: string, targetUrl: string): string {
     if (!UUID.test(messageId)) throw new TypeError('messageId must be a uuid');
     if (!isWebUrl(targetUrl)) throw new TypeError('targetUrl must be an http(s) URL');
-    const payload = Buffer.concat([
-      Buffer.of(VERSION),
-      Buffer.from(messageId.replace(/-/g, ''), 'hex'),
-      Buffer.from(targetUrl, 'utf8'),
-    ]).toString('base64url');
+    const payload = Buffer.concat([Buffer.of(VERSION), Buffer.from(messageId.replace(/-/g, ''), 'hex'), Buffer.from(targetUrl, 'utf8')]).toString('base64url');
     return `${payload}.${this.mac(payload).toString('base64url')}`;
   }
 

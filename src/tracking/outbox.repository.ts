@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+
 import { namedQuery } from '../database/named-query';
 import type { CallbackStatus } from './callback-url';
 
@@ -57,10 +58,7 @@ export class OutboxRepository {
   /** Gives back claims that were never sent (at shutdown): they are due again at once, elsewhere. */
   async releaseClaims(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.dataSource.query(
-      `UPDATE callbacks SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND state = 'pending'`,
-      [ids],
-    );
+    await this.dataSource.query(`UPDATE callbacks SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND state = 'pending'`, [ids]);
   }
 
   /**

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '../config/app.config';
+
 import { HostAllowlist } from '../common/host-allowlist';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { MessagesModule } from '../messages/messages.module';
 import { CallbackAddressGuard } from './address-guard';
-import { CallbackDispatcher } from './callback-dispatcher.service';
 import { CallbackClient } from './callback.client';
+import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinkController } from './click-link.controller';
 import { ClickLinks } from './click-links';
 import { OutboxRepository } from './outbox.repository';

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+
 import { APP_CONFIG, AppConfig } from '../config/app.config';
-import { MessageEvents } from '../messages/message-events';
 import { ExpiryCursor, MessageRepository } from '../messages/message.repository';
+import { MessageEvents } from '../messages/message-events';
 import { Metrics } from '../metrics/metrics.service';
 import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinks } from './click-links';

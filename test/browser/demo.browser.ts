@@ -6,8 +6,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
-import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+
 import { AppProcess, freePort } from '../utils/app-process';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
 
@@ -101,22 +103,29 @@ async function waitForCallbacks(fake: FakeSmarticoServer, id: string, statuses: 
   for (;;) {
     const mine = fake.requests.filter((request) => request.query.ext_message_id === id);
     if (mine.length >= statuses.length) return mine;
-    if (Date.now() > deadline) throw new Error(`Smartico heard ${JSON.stringify(mine.map((r) => r.query.status))} for ${id}, expected ${JSON.stringify(statuses)}`);
+    if (Date.now() > deadline)
+      throw new Error(`Smartico heard ${JSON.stringify(mine.map((r) => r.query.status))} for ${id}, expected ${JSON.stringify(statuses)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 function runSimulator(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   let output = '';
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'simulate.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'scripts', 'simulate.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return { child, output: () => output, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }
 
 async function main(): Promise<void> {
   const started = Date.now();
-  check(existsSync(join(ROOT, 'dist', 'main.js')) && existsSync(join(ROOT, 'dist', 'client', 'cim-inbox.js')), 'the app is not built: run `npm run build` (npm run test:browser does)');
+  check(
+    existsSync(join(ROOT, 'dist', 'main.js')) && existsSync(join(ROOT, 'dist', 'client', 'cim-inbox.js')),
+    'the app is not built: run `npm run build` (npm run test:browser does)',
+  );
   check(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(ARTIFACTS, { recursive: true });
 
@@ -198,7 +207,8 @@ async function main(): Promise<void> {
       check(elapsed <= POPUP_WITHIN_MS, `the popup took ${elapsed} ms`);
       check((await toast.getAttribute('data-id')) === popupId, 'the popup is not the posted message');
       const text = (await toast.textContent()) ?? '';
-      for (const part of ['Important', 'Microsoft is raising', 'Best offer ever', 'Trade MSFT']) check(text.includes(part), `the popup lacks "${part}": ${text}`);
+      for (const part of ['Important', 'Microsoft is raising', 'Best offer ever', 'Trade MSFT'])
+        check(text.includes(part), `the popup lacks "${part}": ${text}`);
       check(await toast.evaluate((node) => node.classList.contains('toast--high')), 'a high-priority popup is not marked so');
       await p().waitForFunction(() => {
         const image = document.querySelector('[data-testid=toast] img.media');
@@ -221,7 +231,10 @@ async function main(): Promise<void> {
       check((await p().$$('[data-testid=toast]')).length === 1, 'an inbox-only message popped up');
       await p().click('[data-testid=bell]');
       const item = await p().waitForSelector(`[data-testid=inbox-item][data-id="${plainId}"]`, { timeout: 5_000 });
-      check((await item.$eval('.title', (node) => [node.textContent, node.className].join('|'))) === 'New message|title title--missing', 'no placeholder title');
+      check(
+        (await item.$eval('.title', (node) => [node.textContent, node.className].join('|'))) === 'New message|title title--missing',
+        'no placeholder title',
+      );
       await item.waitForSelector('.media--broken', { timeout: 5_000 });
       check((await item.getAttribute('data-read')) === 'false', 'a new message is not styled unread');
       await p().waitForSelector(`[data-testid=inbox-item][data-id="${popupId}"]`);
@@ -248,10 +261,16 @@ async function main(): Promise<void> {
       check(JSON.stringify(heard.map((r) => r.query.status)) === '["delivered","opened","clicked"]', `heard ${heard.map((r) => r.query.status).join(', ')}`);
       for (const request of heard) {
         check(request.method === 'GET' && request.path === '/cim/callback', `callback went to ${request.method} ${request.path}`);
-        check(request.query.type === 'cim' && request.query.api_key === API_KEY && request.query.label === '7', `callback query ${JSON.stringify(request.query)}`);
+        check(
+          request.query.type === 'cim' && request.query.api_key === API_KEY && request.query.label === '7',
+          `callback query ${JSON.stringify(request.query)}`,
+        );
       }
       const plain = await waitForCallbacks(fake, plainId, ['delivered', 'opened']);
-      check(JSON.stringify(plain.map((r) => r.query.status)) === '["delivered","opened"]', `heard ${plain.map((r) => r.query.status).join(', ')} for the inbox message`);
+      check(
+        JSON.stringify(plain.map((r) => r.query.status)) === '["delivered","opened"]',
+        `heard ${plain.map((r) => r.query.status).join(', ')} for the inbox message`,
+      );
     });
 
     await step('the badge goes down after the click opened it', () => waitForBadge(p(), 0));

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { parse } from 'yaml';
+
 import { loadEnvConfig } from '../../src/config/app.config';
 
 const root = join(__dirname, '..', '..');

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { SocketPlayer } from '../utils/socket-player';
-import { TestApp, createTestApp } from '../utils/create-test-app';
 
 // the page and the SDK bundle are served from dist/client, which `npm run build` (and so `npm test`) makes
 const BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'client', 'cim-inbox.js'));
@@ -74,7 +75,9 @@ describe('demo page and token route (dev mode or DEMO=true)', () => {
   it('is on in dev mode', async () => {
     const sut = await createTestApp({ devMode: true });
     try {
-      expect((await fetch(`${sut.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ext_user_id":"p"}' })).status).toBe(200);
+      expect(
+        (await fetch(`${sut.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ext_user_id":"p"}' })).status,
+      ).toBe(200);
     } finally {
       await sut.close();
     }
@@ -84,7 +87,9 @@ describe('demo page and token route (dev mode or DEMO=true)', () => {
     const sut = await createTestApp();
     try {
       expect((await fetch(`${sut.url}/demo`)).status).toBe(404);
-      expect((await fetch(`${sut.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ext_user_id":"p"}' })).status).toBe(404);
+      expect(
+        (await fetch(`${sut.url}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ext_user_id":"p"}' })).status,
+      ).toBe(404);
     } finally {
       await sut.close();
     }

@@ -1,8 +1,9 @@
 import { Client } from 'pg';
-import { TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
-import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { TcpProxy } from '../utils/tcp-proxy';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 describe('gateway and readiness with the database unreachable', () => {
   let database: TestDatabase;

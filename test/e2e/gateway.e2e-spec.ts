@@ -1,5 +1,6 @@
 import { Client } from 'pg';
-import { GATEWAY_A, GATEWAY_B, TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -19,8 +20,7 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
     await sut.close();
   });
 
-  const rowsFor = async (imUid: string) =>
-    (await db.query('SELECT * FROM messages WHERE im_uid = $1 ORDER BY gateway_id', [imUid])).rows;
+  const rowsFor = async (imUid: string) => (await db.query('SELECT * FROM messages WHERE im_uid = $1 ORDER BY gateway_id', [imUid])).rows;
 
   /** Every refusal is HTTP 200 JSON with exactly these two keys. */
   async function expectRefused(body: unknown, code: number, mentions: RegExp, options = {}): Promise<void> {
@@ -192,9 +192,12 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
       expectRefused('ext_user_id=1&body=x', 2, /Content-Type/, { contentType: 'application/x-www-form-urlencoded' }));
     it('no Content-Type with a body → 2 naming the Content-Type', () => expectRefused(JSON.stringify(customIm()), 2, /Content-Type/, { contentType: null }));
     it('an empty body → 2', () => expectRefused('', 2, /empty/));
-    it.each([['an array', '[1,2]'], ['a string', '"hello"'], ['a number', '42'], ['null', 'null']])('JSON that is %s → 2', (_case, body) =>
-      expectRefused(body, 2, /must be a JSON object/),
-    );
+    it.each([
+      ['an array', '[1,2]'],
+      ['a string', '"hello"'],
+      ['a number', '42'],
+      ['null', 'null'],
+    ])('JSON that is %s → 2', (_case, body) => expectRefused(body, 2, /must be a JSON object/));
 
     it.each(['ext_user_id', 'body', 'im_uid', 'callback_url'])('a missing %s → 2 naming it', async (field) => {
       const request = customIm();
@@ -218,7 +221,11 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
       ['callback_url relative', { callback_url: '/callback' }, /^callback_url must be an absolute http or https URL$/],
       ['callback_url with an ftp: scheme', { callback_url: 'ftp://api.smartico.ai/x' }, /^callback_url must be an absolute http or https URL$/],
       ['callback_url a number', { callback_url: 7 }, /^callback_url must be a string$/],
-      ['callback_url on a host not allowed', { callback_url: 'https://evil.example.com/cb' }, /callback_url host evil\.example\.com is not in CALLBACK_ALLOWED_HOSTS/],
+      [
+        'callback_url on a host not allowed',
+        { callback_url: 'https://evil.example.com/cb' },
+        /callback_url host evil\.example\.com is not in CALLBACK_ALLOWED_HOSTS/,
+      ],
       ['callback_url on the apex of a wildcard', { callback_url: 'https://smartico.ai/cb' }, /not in CALLBACK_ALLOWED_HOSTS/],
       ['callback_url on a look-alike host', { callback_url: 'https://api.smartico.ai.evil.com/cb' }, /not in CALLBACK_ALLOWED_HOSTS/],
       ['callback_url with a userinfo trick', { callback_url: 'https://api.smartico.ai@169.254.169.254/cb' }, /host 169\.254\.169\.254 is not/],
@@ -234,7 +241,8 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
     it('extension over 64 KiB serialized → 3', () =>
       expectRefused(customIm({ extension: { description: 'x'.repeat(64 * 1024) } }), 3, /^extension must serialize to at most 64 KiB$/));
     it('im_uid over 255 characters → 3', () => expectRefused(customIm({ im_uid: 'u'.repeat(256) }), 3, /^im_uid must be at most 255 characters$/));
-    it('ext_user_id over 255 characters → 3', () => expectRefused(customIm({ ext_user_id: 'p'.repeat(256) }), 3, /^ext_user_id must be at most 255 characters$/));
+    it('ext_user_id over 255 characters → 3', () =>
+      expectRefused(customIm({ ext_user_id: 'p'.repeat(256) }), 3, /^ext_user_id must be at most 255 characters$/));
     it('a request over 256 KiB → 3', () => expectRefused(customIm({ body: 'x'.repeat(256 * 1024) }), 3, /over 256 KiB/));
     it('a request of several MiB → 3', () => expectRefused(customIm({ body: 'x'.repeat(4 * 1024 * 1024) }), 3, /over 256 KiB/));
 
@@ -245,7 +253,11 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
       await expectRefused(customIm({ extension: { ['k\u0000']: 1 } }), 2, /^extension must not contain NUL/);
     });
     it('an unpaired surrogate escape in the extension → 2', () =>
-      expectRefused(`{"ext_user_id":"p1","body":"b","im_uid":"u-${Date.now()}","callback_url":"https://api.smartico.ai/cb","extension":{"t":"\\ud800"}}`, 2, /^extension must not contain NUL/));
+      expectRefused(
+        `{"ext_user_id":"p1","body":"b","im_uid":"u-${Date.now()}","callback_url":"https://api.smartico.ai/cb","extension":{"t":"\\ud800"}}`,
+        2,
+        /^extension must not contain NUL/,
+      ));
 
     it('a GET on the gateway route → 2 saying to POST', async () => {
       const response = await fetch(`${sut.url}/gateway/custom-im`);

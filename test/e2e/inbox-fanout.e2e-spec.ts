@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
+import { sleep, SocketPlayer } from '../utils/socket-player';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 interface Instance {
   process: AppProcess;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
-import { TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken, unsignedToken } from '../utils/player-tokens';
 import { SocketPlayer } from '../utils/socket-player';
@@ -33,8 +35,7 @@ describe('player REST /inbox (SPEC §3)', () => {
     return { status: response.status, body: text === '' ? null : JSON.parse(text) };
   };
   const list = async (playerId: string, query = '') => (await call(playerId, 'GET', `/inbox/messages${query}`)).body;
-  const events = async (id: string) =>
-    (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
+  const events = async (id: string) => (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
 
   describe('authentication', () => {
     it.each([

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
-import { TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken, unsignedToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 
 describe('socket.io /inbox (SPEC §3)', () => {
   let sut: TestApp;
@@ -37,8 +39,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
     return String(reply.json.ext_message_id);
   };
   const row = async (id: string) => (await db.query('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
-  const events = async (id: string) =>
-    (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
+  const events = async (id: string) => (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
 
   describe('authentication', () => {
     it.each([

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
-import { GATEWAY_A, TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, GATEWAY_A, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 
@@ -40,8 +42,7 @@ describe('rate limits', () => {
 
   it('limits player REST per player with 429 JSON, leaving other players alone', async () => {
     const [busy, calm] = [`player-${randomUUID()}`, `player-${randomUUID()}`];
-    const get = async (playerId: string) =>
-      fetch(`${sut.url}/inbox/unread-count`, { headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
+    const get = async (playerId: string) => fetch(`${sut.url}/inbox/unread-count`, { headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
     const statuses: number[] = [];
     for (let request = 0; request < 7; request += 1) statuses.push((await get(busy)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429]);

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
+import { PLAYER_JWT_SECRET } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
-import { PLAYER_JWT_SECRET } from '../utils/create-test-app';
+import { sleep, SocketPlayer } from '../utils/socket-player';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const GATEWAY = { id: 'brand-log', authorization: `GW-SECRET-${randomUUID()}`, apiKey: `API-KEY-${randomUUID()}` };
 const SUPPORT_KEY = `SUPPORT-KEY-${randomUUID()}`;
@@ -56,7 +58,9 @@ describe('the built app: log hygiene and graceful shutdown (SPEC §6)', () => {
       const id = String(reply.json.ext_message_id);
       await socket.waitForMessages(1);
       await fetch(`${url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      const list = (await (await fetch(`${url}/inbox/messages`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: Array<{ cta_link: string }> };
+      const list = (await (await fetch(`${url}/inbox/messages`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+        items: Array<{ cta_link: string }>;
+      };
       await fetch(`${url}${list.items[0].cta_link}`, { redirect: 'manual' });
       await postGateway(url, customIm({ body }), { authorization: wrongSecret });
       await fetch(`${url}/support/messages/${id}`, { headers: { authorization: `Bearer ${SUPPORT_KEY}` } });

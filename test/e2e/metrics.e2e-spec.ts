@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 
 describe('GET /metrics (SPEC §6)', () => {
   let sut: TestApp;

@@ -1,4 +1,4 @@
-import { TestApp, createTestApp } from '../utils/create-test-app';
+import { createTestApp, TestApp } from '../utils/create-test-app';
 
 describe('operations routes', () => {
   let sut: TestApp;

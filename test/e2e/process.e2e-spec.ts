@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { AppProcess, freePort } from '../utils/app-process';
 import { customIm, postGateway } from '../utils/gateway-client';
 

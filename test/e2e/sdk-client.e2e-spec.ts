@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
-import { Inbox, InboxStatus, MessageView, createInbox } from '../../client/src/cim-inbox';
-import { TestApp, createTestApp } from '../utils/create-test-app';
+import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
+
+import { createInbox, Inbox, InboxStatus, MessageView } from '../../client/src/cim-inbox';
+import { createTestApp, TestApp } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
@@ -171,7 +172,10 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     await lossy.restore();
     await sdk.status('connected');
     // the server re-sent it on connect (it never heard the ack); the SDK acked it again but kept it from the app
-    await sdk.until(() => smartico.requests.some((request) => request.query.ext_message_id === id && request.query.status === 'delivered'), 'delivered callback');
+    await sdk.until(
+      () => smartico.requests.some((request) => request.query.ext_message_id === id && request.query.status === 'delivered'),
+      'delivered callback',
+    );
     expect(await deliveredAt(playerId, id)).not.toBeNull();
     await sleep(300);
     expect(sdk.messages.map((message) => message.id)).toEqual([id]);

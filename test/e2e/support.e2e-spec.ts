@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
-import { GATEWAY_A, GATEWAY_B, SUPPORT_KEY, TestApp, createTestApp } from '../utils/create-test-app';
+
+import { createTestApp, GATEWAY_A, GATEWAY_B, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 
 const SECOND_KEY = 'support-key-two-9876543210';
 
@@ -103,7 +105,12 @@ describe('support API (SPEC §5)', () => {
   const player = async (playerId: string, method: string, path: string): Promise<number> =>
     (await fetch(`${sut.url}${path}`, { method, headers: { authorization: `Bearer ${await playerToken(playerId)}` } })).status;
   const statusOf = async (id: string): Promise<string> => (await detail(id)).message.status;
-  const waitForStatus = (id: string, status: string): Promise<string> => eventually(() => statusOf(id), (value) => value === status, `${id} to be ${status}`);
+  const waitForStatus = (id: string, status: string): Promise<string> =>
+    eventually(
+      () => statusOf(id),
+      (value) => value === status,
+      `${id} to be ${status}`,
+    );
   /** A message the player's socket received and acked. */
   const postDelivered = async (playerId: string, extension: Record<string, unknown> = {}): Promise<string> => {
     const socket = await SocketPlayer.connect(sut.url, await playerToken(playerId));
@@ -475,7 +482,11 @@ describe('support API (SPEC §5)', () => {
         const playerId = newPlayer();
         const id = await post(playerId, { callbackUrl: down.url('/cb') });
         expect(await player(playerId, 'POST', `/inbox/messages/${id}/opened`)).toBe(200);
-        const body = await eventually(() => detail(id), (value) => value.callbacks.length >= 2, 'two failed attempts');
+        const body = await eventually(
+          () => detail(id),
+          (value) => value.callbacks.length >= 2,
+          'two failed attempts',
+        );
         expect(body.outbox[0]).toMatchObject({ status: 'delivered', state: 'pending', next_attempt_at: expect.any(String), last_error: 'http 503' });
         expect(body.callbacks[0]).toMatchObject({ status: 'delivered', http_status: 503, error: 'http 503' });
       } finally {
@@ -493,7 +504,11 @@ describe('support API (SPEC §5)', () => {
       });
 
       const id = await postFailed(playerId);
-      const body = await eventually(() => detail(id), (value) => value.outbox[0]?.state === 'sent', 'failed callback sent');
+      const body = await eventually(
+        () => detail(id),
+        (value) => value.outbox[0]?.state === 'sent',
+        'failed callback sent',
+      );
       expect(body.message).toMatchObject({ status: 'failed', delivered_at: null });
       expect(body.timeline).toEqual([
         { event: 'accepted', at: body.message.created_at },
@@ -632,7 +647,16 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, connectionsPerHost: 8, pollMs: 50, leaseMs: 3_000 },
+      callbacks: {
+        timeoutMs: 1_000,
+        retryBaseMs: 50,
+        retryMaxMs: 200,
+        retryWindowMs: 1_000,
+        concurrency: 8,
+        connectionsPerHost: 8,
+        pollMs: 50,
+        leaseMs: 3_000,
+      },
     });
   });
 
@@ -649,7 +673,11 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
     const detail = async (): Promise<Reply['body']> => (await call(sut.url, `/support/messages/${id}`)).body;
 
-    const dead = await eventually(detail, (value) => value.outbox.length === 2 && value.outbox.every((entry: { state: string }) => entry.state === 'dead'), 'dead');
+    const dead = await eventually(
+      detail,
+      (value) => value.outbox.length === 2 && value.outbox.every((entry: { state: string }) => entry.state === 'dead'),
+      'dead',
+    );
     expect(dead.outbox.map((entry: { status: string }) => entry.status)).toEqual(['delivered', 'opened']);
     expect(dead.outbox[0]).toMatchObject({ next_attempt_at: null, last_error: 'http 503' });
     expect(dead.callbacks.length).toBeGreaterThan(2);

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sleep } from '../utils/socket-player';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const MESSAGES = 250; // × (delivered, opened) = 500 callbacks
 

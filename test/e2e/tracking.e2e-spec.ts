@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { TrackingService } from '../../src/tracking/tracking.service';
-import { GATEWAY_A, GATEWAY_B, TestApp, createTestApp } from '../utils/create-test-app';
+import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 
 describe('status callbacks to Smartico (SPEC §4)', () => {
   let sut: TestApp;
@@ -243,7 +245,16 @@ describe('status callbacks with a short retry window', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 200, retryWindowMs: 1_000, concurrency: 8, connectionsPerHost: 8, pollMs: 50, leaseMs: 3_000 },
+      callbacks: {
+        timeoutMs: 1_000,
+        retryBaseMs: 50,
+        retryMaxMs: 200,
+        retryWindowMs: 1_000,
+        concurrency: 8,
+        connectionsPerHost: 8,
+        pollMs: 50,
+        leaseMs: 3_000,
+      },
     });
     db = new Client({ connectionString: sut.database.url });
     await db.connect();

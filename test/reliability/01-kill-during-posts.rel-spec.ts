@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
-import { API_KEYS, ReliablePlayer, appEnv, newOutcomes, sleep, startApp, steadyPoster, waitUntil } from './lib/harness';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { API_KEYS, appEnv, newOutcomes, ReliablePlayer, sleep, startApp, steadyPoster, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
 import { scale } from './scale';
 
@@ -74,11 +76,13 @@ describe('scenario 1: kill -9 of the app while Smartico posts (issue 8)', () => 
     // every accepted message reaches its player (catch-up after reconnect), and every status drains
     await waitUntil(
       () => accepted.every((reply) => players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)),
-      () => `pushes: ${accepted.filter((reply) => !players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)).length} of ${accepted.length} missing`,
+      () =>
+        `pushes: ${accepted.filter((reply) => !players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)).length} of ${accepted.length} missing`,
       120_000,
     );
     await waitUntil(
-      async () => (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0 &&
+      async () =>
+        (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0 &&
         (await db.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0,
       'every message delivered and every callback sent',
       120_000,

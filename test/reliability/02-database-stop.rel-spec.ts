@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
-import { SocketPlayer } from '../utils/socket-player';
 import { playerToken } from '../utils/player-tokens';
-import { API_KEYS, PostOutcomes, ReliablePlayer, appEnv, newOutcomes, postOne, sleep, startApp, waitUntil } from './lib/harness';
+import { SocketPlayer } from '../utils/socket-player';
+import { API_KEYS, appEnv, newOutcomes, postOne, PostOutcomes, ReliablePlayer, sleep, startApp, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
 import { PostgresCluster } from './lib/postgres-cluster';
 import { scale } from './scale';
@@ -123,13 +125,19 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     expect(outcomes.accepted).toBeGreaterThan(acceptedBefore);
 
     // nothing answered 0 is missing; the players get every one (their sockets survive or reconnect); callbacks drain
-    await waitUntil(() => ledger.accepted.every((reply) => players.find((p) => p.id === reply.player)!.received.has(reply.extMessageId)), 'every accepted message pushed', 60_000);
+    await waitUntil(
+      () => ledger.accepted.every((reply) => players.find((p) => p.id === reply.player)!.received.has(reply.extMessageId)),
+      'every accepted message pushed',
+      60_000,
+    );
     // acks that met the outage are recorded by the server's retry (or on the next connect), then their callbacks drain
     await waitUntil(
       () =>
-        db(async (client) =>
-          (await client.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0 &&
-          (await client.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0),
+        db(
+          async (client) =>
+            (await client.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0 &&
+            (await client.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
+        ),
       'every message delivered and every callback sent',
       60_000,
     );
@@ -152,7 +160,12 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       await sleep(1_500);
       await cluster.start();
       // no reconnect: the message is not sent again, so only the server's retry can record this ack
-      await waitUntil(() => db(async (client) => (await client.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null), 'delivered_at', 30_000, 200);
+      await waitUntil(
+        () => db(async (client) => (await client.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null),
+        'delivered_at',
+        30_000,
+        200,
+      );
       expect(player.connected).toBe(true);
       expect(player.messages.map((message) => message.id)).toEqual([id]);
     } finally {
@@ -178,10 +191,18 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       await stopping;
       await sleep(4_500); // longer than CALLBACK_LEASE_MS (3 s): the claim has lapsed
       await cluster.start();
-      await waitUntil(() => db(async (client) => (await client.query('SELECT state FROM callbacks WHERE message_id = $1', [id])).rows[0]?.state === 'sent'), 'callback sent', 30_000, 200);
+      await waitUntil(
+        () => db(async (client) => (await client.query('SELECT state FROM callbacks WHERE message_id = $1', [id])).rows[0]?.state === 'sent'),
+        'callback sent',
+        30_000,
+        200,
+      );
       await sleep(1_000);
       expect(receiver.requests.map((request) => `${request.query.ext_message_id}/${request.query.status}`)).toEqual([`${id}/delivered`]);
-      const attempts = await db(async (client) => (await client.query('SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1', [id])).rows);
+      const attempts = await db(
+        async (client) =>
+          (await client.query('SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1', [id])).rows,
+      );
       expect(attempts).toEqual([{ error: null }]);
     } finally {
       if (!cluster.running) await cluster.start();
@@ -214,7 +235,9 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     await Promise.all(posters);
 
     const sentWhileDown = replies.filter((post) => post.at >= killedAt && post.at < restartedAt);
-    process.stdout.write(`scenario 2 (SIGKILL): first error_code 5 ${firstFiveMs} ms after the kill; ${sentWhileDown.length} posts sent while down, slowest reply ${Math.max(...sentWhileDown.map((post) => post.tookMs))} ms; accepted ${outcomes.accepted}\n`);
+    process.stdout.write(
+      `scenario 2 (SIGKILL): first error_code 5 ${firstFiveMs} ms after the kill; ${sentWhileDown.length} posts sent while down, slowest reply ${Math.max(...sentWhileDown.map((post) => post.tookMs))} ms; accepted ${outcomes.accepted}\n`,
+    );
     expect(firstFiveMs).toBeLessThan(SWITCH_DEADLINE_MS);
     expect(sentWhileDown.filter((post) => (post.code !== 5 && post.code !== 0) || post.tookMs > SWITCH_DEADLINE_MS)).toEqual([]);
     expect(outcomes.errors).toEqual([]);
@@ -235,7 +258,9 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     expect(first.json).toMatchObject({ error_code: 0 });
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
-    const stored = await db(async (client) => (await client.query('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n);
+    const stored = await db(
+      async (client) => (await client.query('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n,
+    );
     expect(stored).toBe(1);
   });
 });

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Server, createServer } from 'node:net';
+import { createServer, Server } from 'node:net';
+
 import { Client } from 'pg';
+
 import { AppProcess, freePort } from '../utils/app-process';
 import { SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
-import { API_KEYS, ReliablePlayer, appEnv, sleep, startApp, waitUntil } from './lib/harness';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { API_KEYS, appEnv, ReliablePlayer, sleep, startApp, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
 import { scale } from './scale';
 
@@ -38,7 +40,10 @@ async function openAll(url: string, playerOf: (id: string) => string, ids: strin
   for (let start = 0; start < ids.length; start += 20) {
     await Promise.all(
       ids.slice(start, start + 20).map(async (id) => {
-        const response = await fetch(`${url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerOf(id))}` } });
+        const response = await fetch(`${url}/inbox/messages/${id}/opened`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await playerToken(playerOf(id))}` },
+        });
         expect(response.status).toBe(200);
       }),
     );
@@ -91,11 +96,18 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
 
     const downAt = Date.now();
     const ids = await postMany(url, ledger, playerIds, MESSAGES, callbackUrl);
-    await waitUntil(() => players.every((player) => ledger.accepted.filter((r) => r.player === player.id).every((r) => player.received.has(r.extMessageId))), 'every message pushed');
+    await waitUntil(
+      () => players.every((player) => ledger.accepted.filter((r) => r.player === player.id).every((r) => player.received.has(r.extMessageId))),
+      'every message pushed',
+    );
     const playerOf = new Map(ledger.accepted.map((reply) => [reply.extMessageId, reply.player]));
     await openAll(url, (id) => playerOf.get(id)!, ids);
     // the dispatcher keeps trying while the receiver is down
-    await waitUntil(async () => (await count(`SELECT count(*)::int AS n FROM callback_attempts WHERE error = 'connection refused'`)) >= MESSAGES, 'refused attempts', 60_000);
+    await waitUntil(
+      async () => (await count(`SELECT count(*)::int AS n FROM callback_attempts WHERE error = 'connection refused'`)) >= MESSAGES,
+      'refused attempts',
+      60_000,
+    );
     await sleep(Math.max(0, DOWN_MS - (Date.now() - downAt)));
     expect(await count(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'sent'`)).toBe(0);
 
@@ -107,13 +119,18 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     const drainMs = Date.now() - backAt;
 
     const report = await ledger.reconcile(db, { deliveredTo: playerIds, drained: true, apiKeys: API_KEYS });
-    process.stdout.write(`scenario 3: receiver down ${DOWN_MS} ms, ${await count('SELECT count(*)::int AS n FROM callback_attempts')} attempts; drained ${drainMs} ms after it came back; ${JSON.stringify(report.figures)}\n`);
+    process.stdout.write(
+      `scenario 3: receiver down ${DOWN_MS} ms, ${await count('SELECT count(*)::int AS n FROM callback_attempts')} attempts; drained ${drainMs} ms after it came back; ${JSON.stringify(report.figures)}\n`,
+    );
     expect(report.problems).toEqual({});
     // each status exactly once, in funnel order per message
     expect(report.figures.callbacksReceived).toBe(2 * MESSAGES);
     expect(report.figures.duplicateCallbacks).toBe(0);
     for (const id of ids) {
-      expect(receiver.requests.filter((request) => request.query.ext_message_id === id).map((request) => request.query.status)).toEqual(['delivered', 'opened']);
+      expect(receiver.requests.filter((request) => request.query.ext_message_id === id).map((request) => request.query.status)).toEqual([
+        'delivered',
+        'opened',
+      ]);
     }
   });
 
@@ -125,12 +142,25 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     const ids = await postMany(url, ledger, [playerId], 5, `http://127.0.0.1:${port}/dead`);
     await openAll(url, () => playerId, ids);
 
-    const support = async (path: string, init: RequestInit = {}): Promise<Response> => fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${SUPPORT_KEY}` } });
+    const support = async (path: string, init: RequestInit = {}): Promise<Response> =>
+      fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${SUPPORT_KEY}` } });
     const outboxOf = async (id: string): Promise<Array<{ status: string; state: string; attempts: number; last_error: string | null }>> =>
-      ((await (await support(`/support/messages/${id}`)).json()) as { outbox: Array<{ status: string; state: string; attempts: number; last_error: string | null }> }).outbox;
-    await waitUntil(async () => (await Promise.all(ids.map(outboxOf))).every((outbox) => outbox.length === 2 && outbox.every((row) => row.state === 'dead')), 'every callback dead', 60_000, 250);
+      (
+        (await (await support(`/support/messages/${id}`)).json()) as {
+          outbox: Array<{ status: string; state: string; attempts: number; last_error: string | null }>;
+        }
+      ).outbox;
+    await waitUntil(
+      async () => (await Promise.all(ids.map(outboxOf))).every((outbox) => outbox.length === 2 && outbox.every((row) => row.state === 'dead')),
+      'every callback dead',
+      60_000,
+      250,
+    );
 
-    const detail = (await (await support(`/support/messages/${ids[0]}`)).json()) as { outbox: Array<{ status: string; state: string; attempts: number; last_error: string }>; callbacks: Array<{ error: string }> };
+    const detail = (await (await support(`/support/messages/${ids[0]}`)).json()) as {
+      outbox: Array<{ status: string; state: string; attempts: number; last_error: string }>;
+      callbacks: Array<{ error: string }>;
+    };
     expect(detail.outbox.map((row) => [row.status, row.state])).toEqual([
       ['delivered', 'dead'],
       ['opened', 'dead'],
@@ -154,14 +184,23 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     expect(receiver.requests.map((request) => request.query.status)).toEqual(['delivered', 'opened']);
   });
 
-  it('cuts a receiver that accepts and never answers at CALLBACK_TIMEOUT_MS; while it holds its whole share of the slots, the other receiver\'s callbacks all arrive', async () => {
+  it("cuts a receiver that accepts and never answers at CALLBACK_TIMEOUT_MS; while it holds its whole share of the slots, the other receiver's callbacks all arrive", async () => {
     const timeoutMs = 2_000;
     const concurrency = 8;
-    const url = await start({ CALLBACK_TIMEOUT_MS: String(timeoutMs), CALLBACK_LEASE_MS: '5000', CALLBACK_CONCURRENCY: String(concurrency), CALLBACK_RETRY_BASE_MS: '200', CALLBACK_RETRY_MAX_MS: '1000' });
+    const url = await start({
+      CALLBACK_TIMEOUT_MS: String(timeoutMs),
+      CALLBACK_LEASE_MS: '5000',
+      CALLBACK_CONCURRENCY: String(concurrency),
+      CALLBACK_RETRY_BASE_MS: '200',
+      CALLBACK_RETRY_MAX_MS: '1000',
+    });
     const hanging = await FakeSmarticoServer.start();
     hanging.setMode('hang');
     const healthy = await FakeSmarticoServer.start();
-    closers.push(() => hanging.close(), () => healthy.close());
+    closers.push(
+      () => hanging.close(),
+      () => healthy.close(),
+    );
     const ledger = new Ledger({ callbackConcurrency: concurrency });
     ledger.watchReceiver(healthy);
     // twice as many hanging messages as slots: with slots shared first come, first served they would
@@ -225,7 +264,10 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     const targetPort = (target.address() as { port: number }).port;
     const redirecting = await FakeSmarticoServer.start();
     redirecting.setMode({ redirectTo: `http://127.0.0.2:${targetPort}/internal?steal=1` });
-    closers.push(() => redirecting.close(), () => new Promise((resolve) => target.close(resolve)));
+    closers.push(
+      () => redirecting.close(),
+      () => new Promise((resolve) => target.close(resolve)),
+    );
 
     const playerId = `player-${randomUUID()}`;
     const ids = await postMany(url, new Ledger(), [playerId], 3, redirecting.url('/redirect'));
@@ -233,7 +275,11 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     await waitUntil(async () => (await count(`SELECT count(*)::int AS n FROM callback_attempts WHERE http_status = 302`)) >= 9, 'redirected attempts', 60_000);
     const attempts = await db.query(`SELECT DISTINCT error FROM callback_attempts WHERE http_status = 302`);
     expect(attempts.rows).toEqual([{ error: 'http 302 (redirect not followed)' }]);
-    expect(await count(`SELECT count(*)::int AS n FROM callbacks c JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = $1 AND c.state = 'sent'`, [playerId])).toBe(0);
+    expect(
+      await count(`SELECT count(*)::int AS n FROM callbacks c JOIN messages m ON m.id = c.message_id WHERE m.ext_user_id = $1 AND c.state = 'sent'`, [
+        playerId,
+      ]),
+    ).toBe(0);
     expect(connections).toBe(0);
   });
 });

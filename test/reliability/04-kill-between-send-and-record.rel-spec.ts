@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { CALLBACK_CLAIM_BATCH } from '../../src/tracking/callback-dispatcher.service';
+
 import { Client } from 'pg';
+
+import { CALLBACK_CLAIM_BATCH } from '../../src/tracking/callback-dispatcher.service';
 import { AppProcess, freePort } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { API_KEYS, appEnv, startApp, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
 import { scale } from './scale';
@@ -32,10 +34,12 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
   /** `messages` messages over 20 players, each opened over REST: 2 × messages callbacks (delivered, opened) to `callbackUrl`. */
   const enqueue = async (url: string, ledger: Ledger, messages: number, callbackUrl: string): Promise<string[]> => {
     // spread so that no player goes over PLAYER_RATE_LIMIT_PER_MIN
-    const players = await Promise.all(Array.from({ length: 20 }, async () => {
-      const id = `player-${randomUUID()}`;
-      return { id, token: await playerToken(id) };
-    }));
+    const players = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const id = `player-${randomUUID()}`;
+        return { id, token: await playerToken(id) };
+      }),
+    );
     const ids: string[] = [];
     for (let begin = 0; begin < messages; begin += 20) {
       await Promise.all(
@@ -105,7 +109,11 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
 
     const restartedAt = Date.now();
     await start();
-    await waitUntil(async () => (await count(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)) === 0, 'the outbox drained after the restart', 120_000);
+    await waitUntil(
+      async () => (await count(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)) === 0,
+      'the outbox drained after the restart',
+      120_000,
+    );
 
     const report = await ledger.reconcile(db, { drained: true, apiKeys: API_KEYS });
     const receptions = new Map<string, number[]>();
@@ -146,7 +154,11 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
     receiver.setMode({ delayMs: 25 });
     receivers.push(receiver);
     ledger.watchReceiver(receiver);
-    await waitUntil(async () => (await count(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)) === 0, 'the outbox drained by two instances', 120_000);
+    await waitUntil(
+      async () => (await count(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)) === 0,
+      'the outbox drained by two instances',
+      120_000,
+    );
 
     const sentBy = async (url: string): Promise<number> => {
       const metrics = await (await fetch(`${url}/metrics`)).text();
@@ -155,7 +167,9 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
     const [byB, byC] = [await sentBy(b.url), await sentBy(c.url)];
     const report = await ledger.reconcile(db, { drained: true, apiKeys: API_KEYS });
     const keys = receiver.requests.map((request) => `${request.query.ext_message_id}/${request.query.status}`);
-    process.stdout.write(`scenario 4: two instances sent ${byB} + ${byC} of ${callbacks}; ${keys.length} requests received; ${JSON.stringify(report.figures)}\n`);
+    process.stdout.write(
+      `scenario 4: two instances sent ${byB} + ${byC} of ${callbacks}; ${keys.length} requests received; ${JSON.stringify(report.figures)}\n`,
+    );
     expect(report.problems).toEqual({});
     expect(keys.length).toBe(callbacks);
     expect(new Set(keys).size).toBe(callbacks);

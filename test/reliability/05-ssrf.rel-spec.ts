@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
 import { Client } from 'pg';
+
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
@@ -121,7 +123,10 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     expect({ callbackUrl, reply: reply.json.error_code }).toEqual({ callbackUrl, reply: 0 });
     ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: playerId }, reply.json);
     const id = String(reply.json.ext_message_id);
-    const opened = await fetch(`${app.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
+    const opened = await fetch(`${app.url}/inbox/messages/${id}/opened`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await playerToken(playerId)}` },
+    });
     expect(opened.status).toBe(200);
     return id;
   }
@@ -142,7 +147,8 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
   }
 
   const decoyAddresses = (): string[] => ['127.0.0.1', '::1', ...DECOY_ADDRESSES];
-  const seenAt = (connections: Decoy['connections']): string[] => [...new Set(connections.map((connection) => connection.address.replace(/^::ffff:/, '')))].sort();
+  const seenAt = (connections: Decoy['connections']): string[] =>
+    [...new Set(connections.map((connection) => connection.address.replace(/^::ffff:/, '')))].sort();
 
   it('control: the decoy is reachable at every address it watches, from inside the namespace and by the app when each is allow-listed by exact address', async () => {
     // a plain connection from inside the namespace to each
@@ -157,7 +163,13 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     // the app's own callbacks, when the addresses are allowed by exact entries
     const { app, db, ledger } = await start('127.0.0.1,[::1],169.254.169.254,10.0.0.1,[fd00::1]');
     const fromApp = decoy.connections.length;
-    const urls = [`http://0x7f000001:${decoy.port}/cb`, `http://[::1]:${decoy.port}/cb`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/cb', 'http://[fd00::1]/cb'];
+    const urls = [
+      `http://0x7f000001:${decoy.port}/cb`,
+      `http://[::1]:${decoy.port}/cb`,
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/cb',
+      'http://[fd00::1]/cb',
+    ];
     const ids = [];
     for (const url of urls) ids.push(await postAndOpen(app, ledger, url));
     await waitUntilAllDead(db, ids);
@@ -217,7 +229,8 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     const callbacks = await waitUntilAllDead(db, ids);
     for (const callback of callbacks) {
       expect(callback.errors.length).toBeGreaterThan(0);
-      for (const error of callback.errors) expect(error).toMatch(/^refused by address guard: cb6?\.partner-callbacks\.example resolves to (127\.0\.0\.1|::1) \(loopback\)$/);
+      for (const error of callback.errors)
+        expect(error).toMatch(/^refused by address guard: cb6?\.partner-callbacks\.example resolves to (127\.0\.0\.1|::1) \(loopback\)$/);
     }
     expect(decoy.connections.slice(baseline)).toEqual([]);
     expect(app.alive).toBe(true);

@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { logLines } from './lib/auth-attacks';
-import { BODY_KINDS, FuzzRequest, JSON_CONTENT_TYPES, fuzzExamples, fuzzRequest, sendRaw } from './lib/gateway-fuzz';
+import { BODY_KINDS, fuzzExamples, FuzzRequest, fuzzRequest, JSON_CONTENT_TYPES, sendRaw } from './lib/gateway-fuzz';
 import { Ledger } from './lib/ledger';
 import { scale } from './scale';
 
@@ -47,7 +48,9 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
 
   it('refuses an extension nested 5,000 levels deep (which overflowed the stack: error_code 5 and an error log) with error_code 3', async () => {
     const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
-    const body = Buffer.from(JSON.stringify({ ext_user_id: 'p', body: 'b', im_uid: 'deep-1', callback_url: 'https://api.smartico.ai/c', extension: '__X__' }).replace('"__X__"', deep));
+    const body = Buffer.from(
+      JSON.stringify({ ext_user_id: 'p', body: 'b', im_uid: 'deep-1', callback_url: 'https://api.smartico.ai/c', extension: '__X__' }).replace('"__X__"', deep),
+    );
     const reply = await sendRaw(url, { authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body, kind: 'deep' });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toEqual({ error_code: 3, error_message: 'extension must nest at most 64 levels' });
@@ -55,7 +58,8 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
   });
 
   it('stores an extension with keys named constructor, prototype, valueOf, toString … exactly as sent (they were silently dropped)', async () => {
-    const extension = '{"constructor":"c","prototype":{"p":1},"valueOf":null,"toString":"t","hasOwnProperty":[1],"nested":{"constructor":{"x":1},"isPrototypeOf":"i"}}';
+    const extension =
+      '{"constructor":"c","prototype":{"p":1},"valueOf":null,"toString":"t","hasOwnProperty":[1],"nested":{"constructor":{"x":1},"isPrototypeOf":"i"}}';
     const body = Buffer.from(`{"ext_user_id":"p","body":"b","im_uid":"proto-keys","callback_url":"https://api.smartico.ai/c","extension":${extension}}`);
     const reply = await sendRaw(url, { authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body, kind: 'proto keys' });
     const json = JSON.parse(reply.text) as { error_code: number; ext_message_id: string };
@@ -98,7 +102,8 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
         if (code === 0) {
           expect(Object.keys(json).sort()).toEqual(['error_code', 'ext_message_id']);
           expect(json.ext_message_id).toMatch(UUID);
-          const gatewayId = fuzz.authorization === GATEWAY_A.authorization ? GATEWAY_A.id : fuzz.authorization === GATEWAY_B.authorization ? GATEWAY_B.id : undefined;
+          const gatewayId =
+            fuzz.authorization === GATEWAY_A.authorization ? GATEWAY_A.id : fuzz.authorization === GATEWAY_B.authorization ? GATEWAY_B.id : undefined;
           expect(gatewayId).toBeDefined();
           const sent = JSON.parse(fuzz.body.toString('utf8')) as Record<string, unknown>;
           const expected: StoredRow = {
@@ -115,7 +120,9 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
           const earlier = accepted.get(key);
           // a replay answers the first id and changes nothing
           if (earlier !== undefined) expect(expected.id).toBe(earlier.id);
-          const rows = (await db.query<StoredRow>('SELECT id, gateway_id, im_uid, ext_user_id, body, callback_url, extension FROM messages WHERE id = $1', [expected.id])).rows;
+          const rows = (
+            await db.query<StoredRow>('SELECT id, gateway_id, im_uid, ext_user_id, body, callback_url, extension FROM messages WHERE id = $1', [expected.id])
+          ).rows;
           expect(rows).toEqual([earlier ?? expected]);
           if (earlier === undefined) accepted.set(key, expected);
         } else {
@@ -144,7 +151,9 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
       // a counterexample can be 256 KiB of brackets: report its shape, not its bytes
       const [fuzz] = outcome.counterexample ?? [];
       const shown = fuzz ? { ...fuzz, body: `${fuzz.body.length} bytes: ${fuzz.body.subarray(0, 300).toString('utf8')}…` } : undefined;
-      throw new Error(`after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}):\n${JSON.stringify(shown, null, 1)}\n${String(outcome.errorInstance)}`);
+      throw new Error(
+        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}):\n${JSON.stringify(shown, null, 1)}\n${String(outcome.errorInstance)}`,
+      );
     }
 
     // the generator reached every kind of input and the gateway both accepted and refused

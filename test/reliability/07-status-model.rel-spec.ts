@@ -1,11 +1,29 @@
-import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
+
+import fc from 'fast-check';
 import { Client } from 'pg';
+
 import { freePort } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { Ack, Act, Connect, CrashRestart, Expire, InboxModel, InboxReal, InboxSystem, Post, ReadAll, Reconnect, checkAgreement, checkCallbacksDrained, executed, inboxCommands } from './lib/inbox-model';
+import {
+  Ack,
+  Act,
+  checkAgreement,
+  checkCallbacksDrained,
+  Connect,
+  CrashRestart,
+  executed,
+  Expire,
+  inboxCommands,
+  InboxModel,
+  InboxReal,
+  InboxSystem,
+  Post,
+  ReadAll,
+  Reconnect,
+} from './lib/inbox-model';
 import { scale } from './scale';
 
 jest.setTimeout(900_000);
@@ -76,7 +94,9 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
       { numRuns: RUNS, endOnFailure: true },
     );
     if (outcome.failed) {
-      throw new Error(`after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${String(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`);
+      throw new Error(
+        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${String(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`,
+      );
     }
     process.stdout.write(
       `status model: ${RUNS} runs, ${commandsRun} commands generated, run: ${JSON.stringify(Object.fromEntries(executed))}, ` +
@@ -102,9 +122,23 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
   it('agrees with the model through a kill -9: pushes caught up again, statuses kept, callbacks drained', async () => {
     const restarts = system.restarts;
     await scripted([
-      new Post(0, 'both'), new Post(0, 'inbox'), new Post(1, 'popup'), new Connect(0), new Connect(1), new Ack(0, 0),
-      new Act(0, 0, 'open', true), new CrashRestart(true), new Connect(0), new Connect(0), new Ack(0, 0), new Act(0, 1, 'click', false),
-      new Connect(1), new Expire(2), new Reconnect(0), new ReadAll(0), new Act(0, 0, 'archive', true),
+      new Post(0, 'both'),
+      new Post(0, 'inbox'),
+      new Post(1, 'popup'),
+      new Connect(0),
+      new Connect(1),
+      new Ack(0, 0),
+      new Act(0, 0, 'open', true),
+      new CrashRestart(true),
+      new Connect(0),
+      new Connect(0),
+      new Ack(0, 0),
+      new Act(0, 1, 'click', false),
+      new Connect(1),
+      new Expire(2),
+      new Reconnect(0),
+      new ReadAll(0),
+      new Act(0, 0, 'archive', true),
     ]);
     expect(system.restarts).toBe(restarts + 1);
   });

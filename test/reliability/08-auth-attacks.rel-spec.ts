@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
-import { RecordingSocket, forgedGatewaySecrets, forgedSupportAuthorizations, forgedTokens, logLines } from './lib/auth-attacks';
+import { forgedGatewaySecrets, forgedSupportAuthorizations, forgedTokens, logLines, RecordingSocket } from './lib/auth-attacks';
 import { API_KEYS } from './lib/harness';
 import { Ledger } from './lib/ledger';
 
@@ -31,7 +33,8 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     return reply.json;
   };
   const recordPushes = (player: string, connection: string, ids: string[]): void => ids.forEach((id) => ledger.recordPush(player, connection, id));
-  const heardMessages = (socket: RecordingSocket): string[] => socket.events.filter(({ event }) => event === 'message').map(({ args }) => String((args[0] as { id?: unknown }).id));
+  const heardMessages = (socket: RecordingSocket): string[] =>
+    socket.events.filter(({ event }) => event === 'message').map(({ args }) => String((args[0] as { id?: unknown }).id));
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -136,7 +139,10 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     await bob.waitForMessages(1);
     const aliceToken = await playerToken(ALICE);
     // extra fields naming Bob's room or id are ignored: the room comes from the verified token alone
-    const alice = await RecordingSocket.connect(url, { auth: { token: aliceToken, player: BOB, sub: BOB, room: `player:${BOB}` }, query: { player: BOB, room: `player:${BOB}` } });
+    const alice = await RecordingSocket.connect(url, {
+      auth: { token: aliceToken, player: BOB, sub: BOB, room: `player:${BOB}` },
+      query: { player: BOB, room: `player:${BOB}` },
+    });
     // the root namespace has no middleware and no handlers; nothing is ever sent there
     const root = await RecordingSocket.connect(url, { namespace: '/', auth: { token: aliceToken } });
     try {
@@ -171,7 +177,11 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
       expect(root.events).toEqual([]);
       expect(await bobRow()).toEqual(untouched);
       expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
-      recordPushes(BOB, 'bob#1', bob.messages.map((message) => message.id));
+      recordPushes(
+        BOB,
+        'bob#1',
+        bob.messages.map((message) => message.id),
+      );
       recordPushes(ALICE, 'alice#1', heardMessages(alice));
       recordPushes(ALICE, 'alice-root#1', heardMessages(root));
     } finally {
@@ -237,7 +247,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     expect((await rest('GET', `/support/messages/${bobMessage}`, `Bearer ${SUPPORT_KEY}`)).status).toBe(200);
   });
 
-  it('the ledger: every accepted message is stored as told, and every push any socket heard was its own player\'s, once', async () => {
+  it("the ledger: every accepted message is stored as told, and every push any socket heard was its own player's, once", async () => {
     const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
     expect(report.problems).toEqual({});
     // Bob's two, Carol's, and one through the second gateway; none of the forged secrets'

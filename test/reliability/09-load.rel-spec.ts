@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
+
 import { Client } from 'pg';
+
 import { AppProcess, freePort } from '../utils/app-process';
-import { Inspector, Memory } from '../utils/inspector';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
-import { SocketPlayer, sleep } from '../utils/socket-player';
+import { Inspector, Memory } from '../utils/inspector';
+import { sleep, SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { logLines } from './lib/auth-attacks';
 import { API_KEYS, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
-import { LoadResult, connectPlayers, percentile, runPosters } from './lib/load-players';
+import { connectPlayers, LoadResult, percentile, runPosters } from './lib/load-players';
 import { scale } from './scale';
 
 jest.setTimeout(900_000);
@@ -51,15 +53,18 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
     database = await createTestDatabase();
     smartico = await FakeSmarticoServer.start();
     const inspectPort = await freePort();
-    ({ app, url } = await AppProcess.startHealthy({
-      DATABASE_URL: database.url,
-      CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
-      PLAYER_JWT_SECRET,
-      SUPPORT_API_KEYS: SUPPORT_KEY,
-      CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      DB_POOL_SIZE: '20',
-    }, [`--inspect=127.0.0.1:${inspectPort}`]));
+    ({ app, url } = await AppProcess.startHealthy(
+      {
+        DATABASE_URL: database.url,
+        CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
+        PLAYER_JWT_SECRET,
+        SUPPORT_API_KEYS: SUPPORT_KEY,
+        CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        DB_POOL_SIZE: '20',
+      },
+      [`--inspect=127.0.0.1:${inspectPort}`],
+    ));
     inspector = await Inspector.connect(inspectPort);
     db = new Client({ connectionString: database.url });
     await db.connect();
@@ -83,7 +88,12 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
     const missing = (): number => {
       let count = 0;
       for (const [player, ids] of result.expected) {
-        const got = new Set(players.get(player)!.messages.slice(before.get(player)).map((message) => message.id));
+        const got = new Set(
+          players
+            .get(player)!
+            .messages.slice(before.get(player))
+            .map((message) => message.id),
+        );
         for (const id of ids) if (!got.has(id)) count++;
       }
       return count;
@@ -106,7 +116,8 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
     expect(result.accepted).toBeGreaterThan(0);
     await expectExactlyOnce(result, before);
     // every push of this run into the ledger (each socket is one connection, for the whole test)
-    for (const [player, socket] of players) for (const message of socket.messages.slice(before.get(player))) ledger.recordPush(player, `${player}#1`, message.id);
+    for (const [player, socket] of players)
+      for (const message of socket.messages.slice(before.get(player))) ledger.recordPush(player, `${player}#1`, message.id);
     // every accepted message delivered (acked), and every delivered callback sent and received, before the app is measured
     const behind = async (): Promise<{ undelivered: number; unsent: number }> =>
       (
@@ -115,7 +126,12 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
         )
       ).rows[0];
     let lag = { undelivered: -1, unsent: -1 };
-    await waitUntil(async () => Object.values((lag = await behind())).every((n) => n === 0), () => `the acks and callbacks to drain: ${JSON.stringify(lag)} left`, 120_000, 250);
+    await waitUntil(
+      async () => Object.values((lag = await behind())).every((n) => n === 0),
+      () => `the acks and callbacks to drain: ${JSON.stringify(lag)} left`,
+      120_000,
+      250,
+    );
     // every accepted message stored once as told, pushed once to its player, delivered, and its
     // delivered callback sent once and received
     const report = await ledger.reconcile(db, { deliveredTo: playerIds, drained: true, apiKeys: API_KEYS });

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
+
 import { Client } from 'pg';
+
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm } from '../utils/gateway-client';
-import { TestDatabase, createTestDatabase } from '../utils/test-database';
-import { API_KEYS, ReliablePlayer, appEnv, sleep, startApp, waitUntil } from './lib/harness';
+import { createTestDatabase, TestDatabase } from '../utils/test-database';
+import { API_KEYS, appEnv, ReliablePlayer, sleep, startApp, waitUntil } from './lib/harness';
 import { Ledger } from './lib/ledger';
 import { scale } from './scale';
 
@@ -56,7 +58,11 @@ function post(agent: Agent, baseUrl: string, body: Record<string, unknown>): Pro
       record.outcome = outcome;
       resolve(record);
     };
-    const req = request(target, { method: 'POST', agent, headers: { authorization: GATEWAY_A.authorization, 'content-type': 'application/json', 'content-length': String(bytes.length) } });
+    const req = request(target, {
+      method: 'POST',
+      agent,
+      headers: { authorization: GATEWAY_A.authorization, 'content-type': 'application/json', 'content-length': String(bytes.length) },
+    });
     req.on('socket', (socket: Socket) => {
       record.reused = req.reusedSocket;
       let connection = connectionOf.get(socket);
@@ -178,22 +184,38 @@ describe('scenario 10: SIGTERM under load with open sockets (issue 8)', () => {
       const openedAfter = post.connection === undefined || post.connection.openedAt >= signalledAt;
       return post.target !== a.url || !openedAfter || bytesRead !== 0 || !['ECONNREFUSED', 'ECONNRESET'].includes(error);
     });
-    const storedAnyway = failures.length === 0 ? [] : (await db.query('SELECT im_uid FROM messages WHERE im_uid = ANY($1)', [failures.map((post) => post.imUid)])).rows;
+    const storedAnyway =
+      failures.length === 0 ? [] : (await db.query('SELECT im_uid FROM messages WHERE im_uid = ANY($1)', [failures.map((post) => post.imUid)])).rows;
     // requests A had in flight when SIGTERM was sent, answered by A
     const inFlightAnsweredByA = onOldConnections.filter(
-      (post) => post.target === a.url && post.writtenAt !== undefined && post.writtenAt < signalledAt && post.doneAt >= signalledAt && 'json' in post.outcome && post.outcome.status === 200,
+      (post) =>
+        post.target === a.url &&
+        post.writtenAt !== undefined &&
+        post.writtenAt < signalledAt &&
+        post.doneAt >= signalledAt &&
+        'json' in post.outcome &&
+        post.outcome.status === 200,
     );
-    const writtenOnOldAfterSignal = onOldConnections.filter((post) => post.target === a.url && post.writtenAt !== undefined && post.writtenAt >= signalledAt).length;
+    const writtenOnOldAfterSignal = onOldConnections.filter(
+      (post) => post.target === a.url && post.writtenAt !== undefined && post.writtenAt >= signalledAt,
+    ).length;
 
     await waitUntil(() => players.every((player) => player.connected && player.connects >= 2), 'every player reconnected to B', 60_000);
     await waitUntil(
       () => ledger.accepted.every((reply) => players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)),
-      () => `catch-up on B: ${ledger.accepted.filter((reply) => !players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)).length} missing`,
+      () =>
+        `catch-up on B: ${ledger.accepted.filter((reply) => !players.find((player) => player.id === reply.player)!.received.has(reply.extMessageId)).length} missing`,
       60_000,
     );
-    await waitUntil(async () => (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0, 'callbacks drained by B', 60_000);
+    await waitUntil(
+      async () => (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
+      'callbacks drained by B',
+      60_000,
+    );
     const report = await ledger.reconcile(db, { deliveredTo: ids, drained: true, apiKeys: API_KEYS });
-    const acceptedAfterSignal = posts.filter((post) => post.writtenAt !== undefined && post.writtenAt > signalledAt && 'json' in post.outcome && post.outcome.json.error_code === 0).length;
+    const acceptedAfterSignal = posts.filter(
+      (post) => post.writtenAt !== undefined && post.writtenAt > signalledAt && 'json' in post.outcome && post.outcome.json.error_code === 0,
+    ).length;
     process.stdout.write(
       `scenario 10: exit ${JSON.stringify(exit)} ${exitMs} ms after SIGTERM; posts ${posts.length} over ${connectionIds} connections, replies ${JSON.stringify([...byStatus])}, ` +
         `in flight at the signal and answered by A ${inFlightAnsweredByA.length} (and ${writtenOnOldAfterSignal} more written on A's open connections after it), ` +

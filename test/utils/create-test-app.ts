@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+
 import { AppModule } from '../../src/app.module';
-import { NEST_APP_OPTIONS, configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app.config';
 import { createTestDatabase, TestDatabase } from './test-database';
 
@@ -25,7 +27,16 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     logLevel: 'silent',
     dbPoolSize: 10,
     linkSecret: 'test-link-secret-0123456789abcdef0123456789',
-    callbacks: { timeoutMs: 1_000, retryBaseMs: 50, retryMaxMs: 400, retryWindowMs: 60_000, concurrency: 16, connectionsPerHost: 16, pollMs: 50, leaseMs: 3_000 },
+    callbacks: {
+      timeoutMs: 1_000,
+      retryBaseMs: 50,
+      retryMaxMs: 400,
+      retryWindowMs: 60_000,
+      concurrency: 16,
+      connectionsPerHost: 16,
+      pollMs: 50,
+      leaseMs: 3_000,
+    },
     expirySweepMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
     ...overrides,
@@ -42,10 +53,7 @@ export interface TestApp {
 }
 
 /** Boots the real AppModule through configureApp() on a loopback port, against its own database. */
-export async function createTestApp(
-  overrides: Partial<AppConfig> = {},
-  options: { database?: TestDatabase } = {},
-): Promise<TestApp> {
+export async function createTestApp(overrides: Partial<AppConfig> = {}, options: { database?: TestDatabase } = {}): Promise<TestApp> {
   const database = options.database ?? (await createTestDatabase());
   const config = testConfig(overrides.databaseUrl ?? database.url, overrides);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(), { ...NEST_APP_OPTIONS, logger: false });

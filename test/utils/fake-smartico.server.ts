@@ -1,4 +1,4 @@
-import { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 
 /** How the fake answers: Smartico's success reply by default, or one of the failures callbacks must survive. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+
 import { GATEWAY_A } from './create-test-app';
 
 export interface GatewayReply {

@@ -1,4 +1,4 @@
-import { AddressInfo, Server, Socket, createConnection, createServer } from 'node:net';
+import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
 
 /**
  * A loopback TCP proxy in front of PostgreSQL, so a test can make the database unreachable for

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+
 import { dataSourceOptions } from '../../src/database/data-source';
 import { migrations } from '../../src/database/migrations';
 
@@ -20,7 +22,9 @@ export function databaseUrl(name: string): string {
 
 /** The template is named after the migration list, so a new migration makes a new template. */
 function templateName(): string {
-  const digest = createHash('sha256').update(migrations.map((migration) => migration.name).join(',')).digest('hex');
+  const digest = createHash('sha256')
+    .update(migrations.map((migration) => migration.name).join(','))
+    .digest('hex');
   return `cim_template_${digest.slice(0, 12)}`;
 }
 

@@ -1,4 +1,5 @@
-import { Socket, io } from 'socket.io-client';
+import { io, Socket } from 'socket.io-client';
+
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../../utils/create-test-app';
 import { playerToken, unsignedToken } from '../../utils/player-tokens';
 

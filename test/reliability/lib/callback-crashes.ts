@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+
 import { DEFAULT_CALLBACK_CONCURRENCY } from '../../../src/config/env.validation';
 import { CALLBACK_CLAIM_BATCH } from '../../../src/tracking/callback-dispatcher.service';
 
@@ -103,11 +104,14 @@ export class CallbackCrashLog {
       duplicates += count - 1;
       const explained = fact.failed + Math.min(unrecorded, lost);
       if (fact.succeeded > 1 || count - 1 > explained) {
-        problems.push(`${key} × ${count} (recorded attempts ${fact.attempts}, failed ${fact.failed}, succeeded ${fact.succeeded}, straddles ${lost} of ${this.crashes.length} crashes)`);
+        problems.push(
+          `${key} × ${count} (recorded attempts ${fact.attempts}, failed ${fact.failed}, succeeded ${fact.succeeded}, straddles ${lost} of ${this.crashes.length} crashes)`,
+        );
       }
     }
     for (const [index, lost] of lostPerCrash.entries()) {
-      if (lost > this.maxLostPerCrash) problems.push(`crash ${index + 1} caught ${lost} callbacks sent and unrecorded, over the dispatcher's bound ${this.maxLostPerCrash}`);
+      if (lost > this.maxLostPerCrash)
+        problems.push(`crash ${index + 1} caught ${lost} callbacks sent and unrecorded, over the dispatcher's bound ${this.maxLostPerCrash}`);
     }
     return { problems, duplicates, unrecorded: unrecordedTotal, lostPerCrash };
   }

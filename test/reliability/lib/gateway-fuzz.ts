@@ -1,5 +1,7 @@
-import fc from 'fast-check';
 import { request } from 'node:http';
+
+import fc from 'fast-check';
+
 import { GATEWAY_A, GATEWAY_B } from '../../utils/create-test-app';
 
 /** One request as sent on the wire. */
@@ -65,9 +67,9 @@ const jsonish: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown; object: Recor
 })).value;
 
 /** Deep nesting of arrays or objects, up to tens of thousands of levels. */
-const deep = fc.record({ depth: fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1_000, max: 60_000 })), arrays: fc.boolean() }).map(({ depth, arrays }) =>
-  arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
-);
+const deep = fc
+  .record({ depth: fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 1_000, max: 60_000 })), arrays: fc.boolean() })
+  .map(({ depth, arrays }) => (arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
 
 const allowedCallback = fc.constantFrom('https://api.smartico.ai/cim/callback?label=7', 'http://hooks.smartico.ai/x', 'https://a.b.smartico.ai:8443/p?q=1#f');
 const field = {
@@ -80,7 +82,12 @@ const field = {
     fc.constant(''),
     jsonish,
   ),
-  body: fc.oneof({ weight: 30, arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }) }, fc.string({ minLength: 65_530, maxLength: 65_540 }), fc.integer(), jsonish),
+  body: fc.oneof(
+    { weight: 30, arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }) },
+    fc.string({ minLength: 65_530, maxLength: 65_540 }),
+    fc.integer(),
+    jsonish,
+  ),
   im_uid: fc.oneof(
     { weight: 30, arbitrary: fc.uuid().map((id) => `fz-${id}`) },
     // a small pool, so replays and conflicts happen
@@ -93,14 +100,28 @@ const field = {
     { weight: 30, arbitrary: allowedCallback },
     fc.webUrl(),
     fc.string(),
-    fc.constantFrom('ftp://api.smartico.ai/x', 'javascript:alert(1)', 'http://', 'https://api.smartico.ai@127.0.0.1/', `https://x.smartico.ai/${'a'.repeat(2100)}`),
+    fc.constantFrom(
+      'ftp://api.smartico.ai/x',
+      'javascript:alert(1)',
+      'http://',
+      'https://api.smartico.ai@127.0.0.1/',
+      `https://x.smartico.ai/${'a'.repeat(2100)}`,
+    ),
     jsonish,
   ),
   extension: fc.oneof(
     { weight: 12, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), jsonish, { maxKeys: 6 }) },
     jsonish,
     fc.constant(null),
-    fc.record({ display: fc.constantFrom('popup', 'inbox', 'both', 'x', 3), priority: fc.constantFrom('high', 'normal', null), expires_at: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()), category: jsonish }),
+    fc.record({
+      display: fc.constantFrom('popup', 'inbox', 'both', 'x', 3),
+      priority: fc.constantFrom('high', 'normal', null),
+      expires_at: fc.oneof(
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        fc.string(),
+      ),
+      category: jsonish,
+    }),
     fc.array(jsonish, { maxLength: 3 }),
   ),
   from_number: jsonish,
@@ -126,7 +147,9 @@ const bodyKinds: Array<{ kind: string; weight: number; bytes: fc.Arbitrary<Buffe
   {
     kind: 'deep extension',
     weight: 1,
-    bytes: customImLike.chain((value) => deep.map((nested) => Buffer.from(JSON.stringify({ ...value, extension: '__DEEP__' }).replace('"__DEEP__"', `{"n":${nested}}`)))),
+    bytes: customImLike.chain((value) =>
+      deep.map((nested) => Buffer.from(JSON.stringify({ ...value, extension: '__DEEP__' }).replace('"__DEEP__"', `{"n":${nested}}`))),
+    ),
   },
   { kind: 'random json', weight: 2, bytes: jsonish.map((value) => Buffer.from(JSON.stringify(value) ?? 'null')) },
   { kind: 'deep', weight: 1, bytes: deep.map((nested) => Buffer.from(nested)) },
@@ -135,9 +158,15 @@ const bodyKinds: Array<{ kind: string; weight: number; bytes: fc.Arbitrary<Buffe
   {
     kind: 'huge',
     weight: 1,
-    bytes: fc.integer({ min: 200 * 1024, max: 300 * 1024 }).map((size) => Buffer.from(JSON.stringify({ ext_user_id: 'p', body: 'x'.repeat(size), im_uid: 'huge', callback_url: 'https://api.smartico.ai/c' }))),
+    bytes: fc
+      .integer({ min: 200 * 1024, max: 300 * 1024 })
+      .map((size) => Buffer.from(JSON.stringify({ ext_user_id: 'p', body: 'x'.repeat(size), im_uid: 'huge', callback_url: 'https://api.smartico.ai/c' }))),
   },
-  { kind: 'truncated json', weight: 1, bytes: customImLike.map((value) => Buffer.from(JSON.stringify(value)).subarray(0, Math.max(1, JSON.stringify(value).length - 3))) },
+  {
+    kind: 'truncated json',
+    weight: 1,
+    bytes: customImLike.map((value) => Buffer.from(JSON.stringify(value)).subarray(0, Math.max(1, JSON.stringify(value).length - 3))),
+  },
   { kind: 'empty', weight: 1, bytes: fc.constant(Buffer.alloc(0)) },
 ];
 export const BODY_KINDS = bodyKinds.map(({ kind }) => kind);
@@ -172,13 +201,42 @@ const authorization = fc.oneof(
   { weight: 10, arbitrary: fc.constantFrom(GATEWAY_A.authorization, GATEWAY_B.authorization) },
   fc.constantFrom(undefined, '', `Bearer ${GATEWAY_A.authorization}`, GATEWAY_A.authorization.toLowerCase(), `${GATEWAY_B.authorization}x`),
   // any byte a header value may carry (no controls, no DEL), latin-1 included
-  fc.string({ unit: fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((code) => String.fromCharCode(code)), maxLength: 40 }),
+  fc.string({
+    unit: fc.oneof(fc.integer({ min: 0x21, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((code) => String.fromCharCode(code)),
+    maxLength: 40,
+  }),
 );
 
-const FRAMING = new Set(['content-length', 'transfer-encoding', 'host', 'connection', 'expect', 'upgrade', 'te', 'trailer', 'keep-alive', 'proxy-connection', 'authorization', 'content-type']);
+const FRAMING = new Set([
+  'content-length',
+  'transfer-encoding',
+  'host',
+  'connection',
+  'expect',
+  'upgrade',
+  'te',
+  'trailer',
+  'keep-alive',
+  'proxy-connection',
+  'authorization',
+  'content-type',
+]);
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz";
 const headerName = fc.oneof(
-  fc.constantFrom('x-forwarded-for', 'x-request-id', 'content-encoding', 'accept', 'accept-encoding', 'origin', 'cookie', 'x-http-method-override', 'range', 'if-none-match', '__proto__', 'constructor'),
+  fc.constantFrom(
+    'x-forwarded-for',
+    'x-request-id',
+    'content-encoding',
+    'accept',
+    'accept-encoding',
+    'origin',
+    'cookie',
+    'x-http-method-override',
+    'range',
+    'if-none-match',
+    '__proto__',
+    'constructor',
+  ),
   fc.string({ unit: fc.constantFrom(...TOKEN_CHARS.split('')), minLength: 1, maxLength: 20 }),
 );
 const headerValue = fc.oneof(
@@ -195,7 +253,13 @@ const headers = headersOf(0);
 
 export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
   .record({ authorization, contentType, headers, body })
-  .map(({ authorization: auth, contentType: type, headers: extra, body: { kind, bytes } }) => ({ authorization: auth, contentType: type, headers: extra, body: bytes, kind }));
+  .map(({ authorization: auth, contentType: type, headers: extra, body: { kind, bytes } }) => ({
+    authorization: auth,
+    contentType: type,
+    headers: extra,
+    body: bytes,
+    kind,
+  }));
 
 /**
  * The first requests of every run, so that none of what the fuzzer covers is left to chance: one of
@@ -205,11 +269,20 @@ export const fuzzRequest: fc.Arbitrary<FuzzRequest> = fc
 export function fuzzExamples(seed: number): FuzzRequest[] {
   const one = <T>(arbitrary: fc.Arbitrary<T>, offset: number): T => fc.sample(arbitrary, { numRuns: 1, seed: seed + offset })[0];
   const customImBody = one(bodyKinds[0].bytes, 0);
-  const wrongType = one(contentType.filter((type) => type === undefined || !JSON_CONTENT_TYPES.includes(type)), 1);
+  const wrongType = one(
+    contentType.filter((type) => type === undefined || !JSON_CONTENT_TYPES.includes(type)),
+    1,
+  );
   let strayHeaders = one(headersOf(1), 2);
   for (let offset = 3; Object.keys(strayHeaders).length === 0; offset++) strayHeaders = one(headersOf(1), offset);
   return [
-    ...bodyKinds.map(({ kind, bytes }, index) => ({ authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body: one(bytes, 10 + index), kind })),
+    ...bodyKinds.map(({ kind, bytes }, index) => ({
+      authorization: GATEWAY_A.authorization,
+      contentType: 'application/json',
+      headers: {},
+      body: one(bytes, 10 + index),
+      kind,
+    })),
     { authorization: GATEWAY_A.authorization, contentType: wrongType, headers: {}, body: customImBody, kind: 'custom-im-like' },
     { authorization: GATEWAY_B.authorization, contentType: 'application/json', headers: strayHeaders, body: customImBody, kind: 'custom-im-like' },
   ];

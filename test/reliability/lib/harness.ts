@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Socket, io } from 'socket.io-client';
+
+import { io, Socket } from 'socket.io-client';
+
 import { AppProcess, freePort } from '../../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../../utils/create-test-app';
 import { customIm, postGateway } from '../../utils/gateway-client';
@@ -159,7 +161,16 @@ export function describeFetchError(error: unknown): string {
  * Smartico does, a post that got no answer or error_code 5 is sent again, same im_uid, until it is
  * accepted (a replay of one the app committed before it died answers the same ext_message_id).
  */
-export function steadyPoster(options: { url: () => string; ledger: Ledger; outcomes: PostOutcomes; players: string[]; total: number; perSecond: number; callbackUrl: string; concurrency?: number }): { done: Promise<void>; stop: () => void; sent: () => number } {
+export function steadyPoster(options: {
+  url: () => string;
+  ledger: Ledger;
+  outcomes: PostOutcomes;
+  players: string[];
+  total: number;
+  perSecond: number;
+  callbackUrl: string;
+  concurrency?: number;
+}): { done: Promise<void>; stop: () => void; sent: () => number } {
   let stopped = false;
   let sent = 0;
   const inFlight = new Set<Promise<unknown>>();

@@ -1,11 +1,12 @@
 import fc from 'fast-check';
 import { Client } from 'pg';
+
 import { AppProcess } from '../../utils/app-process';
 import { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { customIm, postGateway } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
-import { SocketPlayer, sleep } from '../../utils/socket-player';
-import { CallbackCrashLog, CallbackKeyFacts, callbackAttemptCounts } from './callback-crashes';
+import { sleep, SocketPlayer } from '../../utils/socket-player';
+import { callbackAttemptCounts, CallbackCrashLog, CallbackKeyFacts } from './callback-crashes';
 
 export type Display = 'both' | 'inbox' | 'popup';
 export type Status = 'delivered' | 'opened' | 'clicked' | 'failed';
@@ -132,11 +133,30 @@ export async function checkAgreement(model: InboxModel, real: InboxReal): Promis
   );
   for (const message of model.messages) {
     const row = rows.get(message.id) ?? fail(`message ${message.id} is not stored`);
-    const flags = { delivered: row.delivered_at !== null, opened: row.opened_at !== null, clicked: row.clicked_at !== null, read: row.read_at !== null, archived: row.archived_at !== null, failed: row.failed_at !== null };
-    assertEqual(flags, { delivered: message.delivered, opened: message.opened, clicked: message.clicked, read: message.read, archived: message.archived, failed: message.failed }, `state of ${message.id}`);
+    const flags = {
+      delivered: row.delivered_at !== null,
+      opened: row.opened_at !== null,
+      clicked: row.clicked_at !== null,
+      read: row.read_at !== null,
+      archived: row.archived_at !== null,
+      failed: row.failed_at !== null,
+    };
+    assertEqual(
+      flags,
+      {
+        delivered: message.delivered,
+        opened: message.opened,
+        clicked: message.clicked,
+        read: message.read,
+        archived: message.archived,
+        failed: message.failed,
+      },
+      `state of ${message.id}`,
+    );
     const seen = real.seen.get(message.id) ?? {};
     for (const column of ['delivered_at', 'opened_at', 'clicked_at', 'read_at', 'archived_at', 'failed_at']) {
-      if (seen[column] !== undefined && seen[column] !== null && seen[column] !== row[column]) fail(`${column} of ${message.id} went from ${seen[column]} to ${row[column]}`);
+      if (seen[column] !== undefined && seen[column] !== null && seen[column] !== row[column])
+        fail(`${column} of ${message.id} went from ${seen[column]} to ${row[column]}`);
       if (seen[column] === undefined || seen[column] === null) seen[column] = row[column];
     }
     real.seen.set(message.id, seen);
@@ -208,7 +228,8 @@ export async function checkCallbacksDrained(model: InboxModel, real: InboxReal):
       const byMessage = callbacksByMessage(real, ids);
       return model.messages.every((message) => expectedStatuses(message).every((status) => (byMessage.get(message.id) ?? []).includes(status)));
     },
-    () => `callbacks ${JSON.stringify(Object.fromEntries(callbacksByMessage(real, ids)))} to reach ${JSON.stringify(model.messages.map((message) => [message.id, expectedStatuses(message)]))}`,
+    () =>
+      `callbacks ${JSON.stringify(Object.fromEntries(callbacksByMessage(real, ids)))} to reach ${JSON.stringify(model.messages.map((message) => [message.id, expectedStatuses(message)]))}`,
     30_000,
   );
   const byMessage = callbacksByMessage(real, ids);
@@ -216,7 +237,8 @@ export async function checkCallbacksDrained(model: InboxModel, real: InboxReal):
     const got = byMessage.get(message.id) ?? [];
     const firsts = [...new Set(got)];
     assertEqual(firsts, expectedStatuses(message), `callback order for ${message.id}`);
-    if (message.crashesBefore === real.system.crashes.count) assertEqual(got, expectedStatuses(message), `callbacks for ${message.id} (posted after the last crash)`);
+    if (message.crashesBefore === real.system.crashes.count)
+      assertEqual(got, expectedStatuses(message), `callbacks for ${message.id} (posted after the last crash)`);
   }
   await checkDuplicateCallbacks(model, real);
 }
@@ -240,11 +262,27 @@ export class Post implements Cmd {
     count('post');
     const reply = await postGateway(
       real.system.url,
-      customIm({ ext_user_id: real.players[this.player], callback_url: real.system.smartico.url(`/cb?run=${real.run}`), extension: { title: 't', display: this.display } }),
+      customIm({
+        ext_user_id: real.players[this.player],
+        callback_url: real.system.smartico.url(`/cb?run=${real.run}`),
+        extension: { title: 't', display: this.display },
+      }),
     );
     assertEqual(reply.json.error_code, 0, 'gateway reply');
     const id = String(reply.json.ext_message_id);
-    model.messages.push({ id, player: this.player, display: this.display, crashesBefore: real.system.crashes.count, delivered: false, opened: false, clicked: false, read: false, archived: false, failed: false, expired: false });
+    model.messages.push({
+      id,
+      player: this.player,
+      display: this.display,
+      crashesBefore: real.system.crashes.count,
+      delivered: false,
+      opened: false,
+      clicked: false,
+      read: false,
+      archived: false,
+      failed: false,
+      expired: false,
+    });
     for (const socket of model.sockets) if (socket.player === this.player) socket.expected.add(id);
     await checkAgreement(model, real);
   }
@@ -252,7 +290,11 @@ export class Post implements Cmd {
 }
 
 function catchUp(model: InboxModel, player: number): Set<string> {
-  return new Set(ofPlayer(model, player).filter((message) => !message.delivered && visible(message)).map((message) => message.id));
+  return new Set(
+    ofPlayer(model, player)
+      .filter((message) => !message.delivered && visible(message))
+      .map((message) => message.id),
+  );
 }
 
 export class Connect implements Cmd {
@@ -295,7 +337,9 @@ export class Ack implements Cmd {
     const index = candidates[this.pick % candidates.length];
     const socket = real.sockets[index];
     // a message of this socket it has not acked yet (SocketPlayer forgets an ack once used)
-    const pending = socket.messages.map((message) => message.id).filter((id) => (socket as unknown as { pendingAcks: Map<string, unknown> }).pendingAcks.has(id));
+    const pending = socket.messages
+      .map((message) => message.id)
+      .filter((id) => (socket as unknown as { pendingAcks: Map<string, unknown> }).pendingAcks.has(id));
     if (pending.length === 0) return;
     const id = pending[this.which % pending.length];
     count('ack');
@@ -339,7 +383,8 @@ export class Act implements Cmd {
       ok = reply.ok;
       if (!ok) assertEqual(reply, { ok: false, error: 'message not found' }, `${event} reply`);
     } else {
-      const path = this.action === 'archive' ? `/inbox/messages/${message.id}` : `/inbox/messages/${message.id}/${this.action === 'open' ? 'opened' : 'clicked'}`;
+      const path =
+        this.action === 'archive' ? `/inbox/messages/${message.id}` : `/inbox/messages/${message.id}/${this.action === 'open' ? 'opened' : 'clicked'}`;
       const response = await fetch(`${real.system.url}${path}`, {
         method: this.action === 'archive' ? 'DELETE' : 'POST',
         headers: { authorization: `Bearer ${await playerToken(real.players[this.player])}` },
@@ -368,7 +413,10 @@ export class ReadAll implements Cmd {
   async run(model: InboxModel, real: InboxReal): Promise<void> {
     count('readAll');
     const changed = ofPlayer(model, this.player).filter((message) => !message.read && visible(message));
-    const response = await fetch(`${real.system.url}/inbox/read-all`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(real.players[this.player])}` } });
+    const response = await fetch(`${real.system.url}/inbox/read-all`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await playerToken(real.players[this.player])}` },
+    });
     assertEqual({ status: response.status, body: await response.json() }, { status: 200, body: { read: changed.length } }, 'read-all');
     for (const message of changed) message.read = true;
     await checkAgreement(model, real);

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+
 import type { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { CallbackCrashLog, CallbackKeyFacts, DEFAULT_CALLBACK_CONCURRENCY, REACHED_RECEIVER_SQL } from './callback-crashes';
 
@@ -93,7 +94,12 @@ export class Ledger {
   /** Records a gateway reply; only error_code 0 is a promise. Returns whether it was accepted. */
   recordReply(request: { gatewayId: string; im_uid: unknown; ext_user_id: unknown }, reply: Record<string, unknown>): boolean {
     if (reply.error_code !== 0) return false;
-    this.accepted.push({ gatewayId: request.gatewayId, imUid: String(request.im_uid), player: String(request.ext_user_id), extMessageId: String(reply.ext_message_id) });
+    this.accepted.push({
+      gatewayId: request.gatewayId,
+      imUid: String(request.im_uid),
+      player: String(request.ext_user_id),
+      extMessageId: String(reply.ext_message_id),
+    });
     return true;
   }
 
@@ -137,8 +143,12 @@ export class Ledger {
     };
 
     const stored = new Map<string, { gateway_id: string; im_uid: string; ext_user_id: string; delivered: boolean }>();
-    const ids = [...new Set([...this.acceptedIds(), ...this.pushes.map((push) => push.messageId), ...this.received().map((r) => r.query.ext_message_id ?? '')])].filter(isUuid);
-    const rows = await db.query(`SELECT id, gateway_id, im_uid, ext_user_id, delivered_at IS NOT NULL AS delivered FROM messages WHERE id = ANY($1::uuid[])`, [ids]);
+    const ids = [
+      ...new Set([...this.acceptedIds(), ...this.pushes.map((push) => push.messageId), ...this.received().map((r) => r.query.ext_message_id ?? '')]),
+    ].filter(isUuid);
+    const rows = await db.query(`SELECT id, gateway_id, im_uid, ext_user_id, delivered_at IS NOT NULL AS delivered FROM messages WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
     for (const row of rows.rows) stored.set(row.id, row);
 
     // what the gateway promised
@@ -146,7 +156,8 @@ export class Ledger {
     for (const reply of this.accepted) {
       const row = stored.get(reply.extMessageId);
       if (!row) problems.lost.push(`${reply.imUid} → ${reply.extMessageId}`);
-      else if (row.gateway_id !== reply.gatewayId || row.im_uid !== reply.imUid || row.ext_user_id !== reply.player) problems.mismatched.push(reply.extMessageId);
+      else if (row.gateway_id !== reply.gatewayId || row.im_uid !== reply.imUid || row.ext_user_id !== reply.player)
+        problems.mismatched.push(reply.extMessageId);
       const key = `${reply.gatewayId}/${reply.imUid}`;
       const earlier = idByUid.get(key);
       if (earlier !== undefined && earlier !== reply.extMessageId) problems.conflictingIds.push(key);
@@ -179,7 +190,8 @@ export class Ledger {
     for (const reply of this.accepted) {
       if (!watched.has(reply.player)) continue;
       if (!everPushed.has(reply.extMessageId)) problems.undelivered.push(`${reply.player}: ${reply.extMessageId} never pushed`);
-      else if (stored.get(reply.extMessageId)?.delivered === false) problems.undelivered.push(`${reply.player}: ${reply.extMessageId} pushed, not delivered in the database`);
+      else if (stored.get(reply.extMessageId)?.delivered === false)
+        problems.undelivered.push(`${reply.player}: ${reply.extMessageId} pushed, not delivered in the database`);
     }
 
     // what Smartico was told, against the outbox and its recorded attempts
@@ -229,7 +241,11 @@ export class Ledger {
     );
     problems.statusesDisagree.push(...disagree.rows.map((row) => String(row.problem)));
 
-    const nonEmpty = Object.fromEntries(Object.entries(problems).filter(([, list]) => list.length > 0).map(([name, list]) => [name, list.slice(0, 20).concat(list.length > 20 ? [`… ${list.length - 20} more`] : [])]));
+    const nonEmpty = Object.fromEntries(
+      Object.entries(problems)
+        .filter(([, list]) => list.length > 0)
+        .map(([name, list]) => [name, list.slice(0, 20).concat(list.length > 20 ? [`… ${list.length - 20} more`] : [])]),
+    );
     return {
       problems: nonEmpty,
       figures: {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { customIm } from '../../utils/gateway-client';
+
 import { GATEWAY_A } from '../../utils/create-test-app';
+import { customIm } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
 import { SocketPlayer } from '../../utils/socket-player';
 import type { Ledger } from './ledger';
@@ -30,7 +31,14 @@ export interface LoadResult {
 }
 
 /** `posters` concurrent loops posting Custom IMs to random players for `durationMs`; every reply is recorded in `ledger`. */
-export async function runPosters(url: string, playerIds: string[], posters: number, durationMs: number, callbackUrl: string, ledger: Ledger): Promise<LoadResult> {
+export async function runPosters(
+  url: string,
+  playerIds: string[],
+  posters: number,
+  durationMs: number,
+  callbackUrl: string,
+  ledger: Ledger,
+): Promise<LoadResult> {
   const result: LoadResult = { requests: 0, accepted: 0, broken: [], refused: new Map(), expected: new Map(), latenciesMs: [], durationMs };
   const started = Date.now();
   const deadline = started + durationMs;

