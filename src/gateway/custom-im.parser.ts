@@ -1,6 +1,7 @@
 import { PipeTransform } from '@nestjs/common';
 
 import { depthExceeds, MAX_BODY_DEPTH } from '../common/app-validation.pipe';
+import { isHttpUrl } from '../common/http-url';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { isStorableText } from '../common/storable-text';
 import { MAX_BODY_BYTES, MAX_CALLBACK_URL_LENGTH, MAX_EXTENSION_BYTES, MAX_ID_LENGTH } from './gateway.constants';
@@ -104,13 +105,4 @@ function extensionObject(value: unknown): Record<string, unknown> {
   storable(field, value);
   if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_EXTENSION_BYTES) tooLarge(field, `${field} must serialize to at most 64 KiB`);
   return value as Record<string, unknown>;
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0;
-  } catch {
-    return false;
-  }
 }

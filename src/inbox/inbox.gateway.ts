@@ -4,6 +4,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Subscription } from 'rxjs';
 
 import { GroupCommit } from '../common/group-commit';
+import { isUuid } from '../common/uuid';
 import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
@@ -14,7 +15,6 @@ import { InboxService } from './inbox.service';
 import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CATCH_UP_PAGE = 500;
 /**
  * Work after a push that nobody waits on gathers for this long, so at a steady rate it costs a few
@@ -137,7 +137,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       return { ok: false, error: 'rate limited' };
     }
     const id = typeof payload === 'object' && payload !== null ? (payload as { id?: unknown }).id : undefined;
-    if (typeof id !== 'string' || !UUID.test(id)) return { ok: false, error: 'id must be a message id (uuid)' };
+    if (!isUuid(id)) return { ok: false, error: 'id must be a message id (uuid)' };
     try {
       const view = await this.inbox.act(socket.data.player.id, id.toLowerCase(), action);
       return view === null ? { ok: false, error: 'message not found' } : { ok: true };

@@ -1,3 +1,4 @@
+import { toIso } from '../common/iso-time';
 import type { MessageDisplay, MessagePriority } from './message-fields';
 
 /** A messages row as the repository selects it (snake_case, timestamps as Date). */
@@ -40,8 +41,6 @@ export interface MessageView {
   expires_at: string | null;
 }
 
-const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
-
 export function toMessageView(row: MessageRow, ctaLink: string | null): MessageView {
   return {
     id: row.id,
@@ -53,10 +52,10 @@ export function toMessageView(row: MessageRow, ctaLink: string | null): MessageV
     category: row.category,
     cta_link: ctaLink,
     created_at: row.created_at.toISOString(),
-    delivered_at: iso(row.delivered_at),
-    opened_at: iso(row.opened_at),
-    clicked_at: iso(row.clicked_at),
-    read_at: iso(row.read_at),
-    expires_at: iso(row.expires_at),
+    delivered_at: toIso(row.delivered_at),
+    opened_at: toIso(row.opened_at),
+    clicked_at: toIso(row.clicked_at),
+    read_at: toIso(row.read_at),
+    expires_at: toIso(row.expires_at),
   };
 }

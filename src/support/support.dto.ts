@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 
+import { toInt } from '../common/query-transforms';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { MessageViewDto } from '../inbox/inbox.dto';
 import { decodeCursor } from '../messages/inbox-cursor';
@@ -12,8 +13,6 @@ import { FURTHEST_STATUSES, FurthestStatus } from './support.view';
 export const SUPPORT_DEFAULT_LIMIT = 50;
 /** Over this a search is refused (400), as the inbox does, rather than silently shortened. */
 export const SUPPORT_MAX_LIMIT = 200;
-
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value);
 
 function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 
+import { toIso } from '../common/iso-time';
 import { InboxPublisher } from '../inbox/inbox.publisher';
 import { MessageRepository } from '../messages/message.repository';
 import { ClickLinks } from '../tracking/click-links';
@@ -28,8 +29,6 @@ export interface SupportPlayer {
   messages: SupportMessageList;
 }
 
-const iso = (date: Date | null): string | null => (date === null ? null : date.toISOString());
-
 /** What support staff may look at and do: any message, any player, and re-queueing dead callbacks. */
 @Injectable()
 export class SupportService {
@@ -57,7 +56,7 @@ export class SupportService {
       message: this.toView(row),
       timeline: timeline.map((entry) => ({ event: entry.event, at: entry.at.toISOString() })),
       callbacks: attempts.map((attempt) => ({ ...attempt, attempted_at: attempt.attempted_at.toISOString() })),
-      outbox: outbox.map((entry) => ({ ...entry, next_attempt_at: iso(entry.next_attempt_at), sent_at: iso(entry.sent_at) })),
+      outbox: outbox.map((entry) => ({ ...entry, next_attempt_at: toIso(entry.next_attempt_at), sent_at: toIso(entry.sent_at) })),
     };
   }
 
@@ -68,7 +67,7 @@ export class SupportService {
       this.support.lastSeen(extUserId),
       this.isConnected(extUserId),
     ]);
-    return { ext_user_id: extUserId, unread_count: unread, last_seen_at: iso(lastSeen), connected, messages };
+    return { ext_user_id: extUserId, unread_count: unread, last_seen_at: toIso(lastSeen), connected, messages };
   }
 
   /** How many dead callbacks went back in the queue; null for an unknown message. */

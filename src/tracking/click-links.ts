@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { isHttpUrl } from '../common/http-url';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { MessageRow } from '../messages/message.view';
 import { ClickTarget, ClickTokenCodec } from './click-token';
@@ -25,14 +26,5 @@ export class ClickLinks {
 
   verify(token: string): ClickTarget | null {
     return this.codec.verify(token);
-  }
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
   }
 }

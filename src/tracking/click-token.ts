@@ -1,5 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+import { isUuid } from '../common/uuid';
+
 export interface ClickTarget {
   messageId: string;
   targetUrl: string;
@@ -10,7 +12,6 @@ const UUID_BYTES = 16;
 // 128 bits: forging one needs ~2^128 online guesses, and it keeps links short
 const MAC_BYTES = 16;
 const MAX_TOKEN_LENGTH = 8_192;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
@@ -26,7 +27,7 @@ export class ClickTokenCodec {
   }
 
   sign(messageId: string, targetUrl: string): string {
-    if (!UUID.test(messageId)) throw new TypeError('messageId must be a uuid');
+    if (!isUuid(messageId)) throw new TypeError('messageId must be a uuid');
     if (!isWebUrl(targetUrl)) throw new TypeError('targetUrl must be an http(s) URL');
     const payload = Buffer.concat([Buffer.of(VERSION), Buffer.from(messageId.replace(/-/g, ''), 'hex'), Buffer.from(targetUrl, 'utf8')]).toString('base64url');
     return `${payload}.${this.mac(payload).toString('base64url')}`;
