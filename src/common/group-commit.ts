@@ -1,21 +1,19 @@
 /**
- * Group commit: work submitted while earlier batches are still in flight is gathered into the next
- * batch, so under load many requests share one statement (and one WAL flush), while a lone request
- * still goes out on the next turn of the event loop. Each submitter waits for its own batch's result.
- * `run` must be all-or-nothing per batch (one statement, one transaction): a batch that fails is
- * retried item by item, so one bad item fails only its own submitter.
+ * 'split': a failed batch is retried item by item, so one bad item fails only its own submitter.
+ * 'retry': the batch is retried whole, in order, with backoff, until stop() (nothing is dropped while
+ * the store is unreachable); needs maxInFlight 1.
  */
+export type GroupCommitFailurePolicy = 'split' | 'retry';
+
 export interface GroupCommitOptions {
-  /** most items in one batch */
   maxBatch: number;
-  /** most batches in flight at once; what arrives meanwhile waits and is batched */
+  /** batches in flight at once; what arrives meanwhile waits and goes in the next batch */
   maxInFlight: number;
-  /**
-   * How long the first item of a batch may wait for company (0: the next turn of the event loop).
-   * For background writes nobody waits on (delivery acks): fewer, fuller statements, and fewer
-   * round trips that take the CPU from the request path. A full batch goes at once.
-   */
+  /** how long the first item of a batch waits for company (0: the next turn of the event loop) */
   lingerMs?: number;
+  /** this many waiting items go without waiting out the linger (default maxBatch) */
+  fullBatch?: number;
+  onFailure?: GroupCommitFailurePolicy;
 }
 
 interface Pending<T, R> {
@@ -24,21 +22,44 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
+/** The wait before the retry that follows the given number of consecutive failures. */
+export function retryDelayMs(failures: number): number {
+  return Math.min(100 * 2 ** failures, 2_000);
+}
+
+/**
+ * Work submitted while earlier batches are in flight is gathered into the next batch, so many
+ * submitters share one statement. `run` must be all-or-nothing per batch and answer one result per
+ * item, in order.
+ */
 export class GroupCommit<T, R> {
   private queue: Array<Pending<T, R>> = [];
   private inFlight = 0;
   private scheduled = false;
+  private failures = 0;
+  private retryTimer?: NodeJS.Timeout;
+  private stopping = false;
+  private readonly fullBatch: number;
+  private readonly policy: GroupCommitFailurePolicy;
 
-  /** `run` answers one result per item, in the items' order, or throws for the whole batch. */
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
     private readonly options: GroupCommitOptions,
-  ) {}
+  ) {
+    this.fullBatch = options.fullBatch ?? options.maxBatch;
+    this.policy = options.onFailure ?? 'split';
+    if (this.policy === 'retry' && options.maxInFlight !== 1) throw new Error('group commit: the retry policy keeps order only with maxInFlight 1');
+  }
+
+  /** A batch failed and waits for its retry. */
+  get retrying(): boolean {
+    return this.failures > 0;
+  }
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (this.queue.length >= this.options.maxBatch && this.scheduled) {
+      if (this.stopping || (this.queue.length >= this.fullBatch && this.scheduled)) {
         this.flush();
       } else if (!this.scheduled) {
         this.scheduled = true;
@@ -46,15 +67,22 @@ export class GroupCommit<T, R> {
           this.scheduled = false;
           this.flush();
         };
-        // gather everything that arrives during this turn of the event loop (or the linger)
         if (this.options.lingerMs) setTimeout(go, this.options.lingerMs);
         else setImmediate(go);
       }
     });
   }
 
+  /** From now on nothing lingers or waits for a retry: what waits gets one more try, and a failure rejects. */
+  stop(): void {
+    this.stopping = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.flush();
+  }
+
   private flush(): void {
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight && this.retryTimer === undefined) {
       const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight += 1;
       void this.execute(batch).finally(() => {
@@ -68,14 +96,21 @@ export class GroupCommit<T, R> {
     try {
       const results = await this.run(batch.map((pending) => pending.item));
       if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
+      this.failures = 0;
       batch.forEach((pending, index) => pending.resolve(results[index]));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0].reject(error);
-        return;
+      if (this.policy === 'retry' && !this.stopping) {
+        this.failures += 1;
+        this.queue = batch.concat(this.queue);
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.flush();
+        }, retryDelayMs(this.failures));
+      } else if (batch.length === 1 || this.policy === 'retry') {
+        for (const pending of batch) pending.reject(error);
+      } else {
+        await Promise.all(batch.map((pending) => this.execute([pending])));
       }
-      // one bad item must not fail the others: a failed batch is retried item by item
-      await Promise.all(batch.map((pending) => this.execute([pending])));
     }
   }
 }
