@@ -96,7 +96,7 @@ describe('GroupCommit', () => {
   });
 
   it('rejects a batch whose runner answers the wrong number of results', async () => {
-    const sut = new GroupCommit<number, number>(async () => [], { maxBatch: 10, maxInFlight: 1 });
+    const sut = new GroupCommit<number, number>(() => Promise.resolve([]), { maxBatch: 10, maxInFlight: 1 });
     const result = expect(sut.submit(1)).rejects.toThrow('0 results for 1 items');
     await jest.advanceTimersByTimeAsync(0);
     await result;
@@ -152,7 +152,7 @@ describe('GroupCommit', () => {
     });
 
     it('refuses more than one batch in flight (order could not be kept)', () => {
-      expect(() => new GroupCommit(async (items: number[]) => items, { maxBatch: 1, maxInFlight: 2, onFailure: 'retry' })).toThrow('maxInFlight 1');
+      expect(() => new GroupCommit((items: number[]) => Promise.resolve(items), { maxBatch: 1, maxInFlight: 2, onFailure: 'retry' })).toThrow('maxInFlight 1');
     });
   });
 });
