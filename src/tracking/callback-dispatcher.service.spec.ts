@@ -61,7 +61,7 @@ function setup(due: ClaimedCallback[], send: (url: string) => Promise<CallbackAt
   const events = { changed: new Subject() } as unknown as MessageEvents;
   const metrics = { callbacks: { inc: () => undefined } } as unknown as Metrics;
   const sut = new CallbackDispatcher(config, outbox as unknown as OutboxRepository, client as unknown as CallbackClient, events, metrics);
-  return { fake, sut };
+  return { fake, queue, sut };
 }
 
 const ok = (): Promise<CallbackAttemptResult> => Promise.resolve({ ok: true, httpStatus: 200, error: null, durationMs: 1 });
@@ -102,7 +102,7 @@ describe('CallbackDispatcher', () => {
   });
 
   it('makes no claim while an attempt record waits for its retry, and resumes once it commits', async () => {
-    const { fake, sut } = setup(callbacks(300, 'https://cb.example/hook', 'c'), ok);
+    const { fake, queue, sut } = setup(callbacks(3, 'https://cb.example/hook', 'a'), ok);
     let down = true;
     fake.record = (records) => {
       if (down) return Promise.reject(new Error('database unreachable'));
@@ -111,13 +111,17 @@ describe('CallbackDispatcher', () => {
     };
     sut.onApplicationBootstrap();
     await jest.advanceTimersByTimeAsync(100);
+    expect(fake.sent).toHaveLength(3);
     const claimsWhileDown = fake.claims;
+    queue.push(...callbacks(10, 'https://cb.example/hook', 'b'));
+    sut.wake();
     await jest.advanceTimersByTimeAsync(20 * POLL_MS);
     expect(fake.claims).toBe(claimsWhileDown);
+    expect(fake.sent).toHaveLength(3);
     down = false;
     await jest.advanceTimersByTimeAsync(20 * POLL_MS);
     expect(fake.claims).toBeGreaterThan(claimsWhileDown);
-    expect(fake.recorded).toHaveLength(fake.sent.length);
+    expect(fake.recorded.sort()).toEqual([...callbacks(3, '', 'a'), ...callbacks(10, '', 'b')].map(({ id }) => id).sort());
     const stopped = sut.onApplicationShutdown();
     await jest.advanceTimersByTimeAsync(100);
     await stopped;
