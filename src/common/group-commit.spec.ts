@@ -6,13 +6,13 @@ interface Runner {
   run: (items: number[]) => Promise<number[]>;
 }
 
-function runner(fail: (items: number[]) => boolean = () => false): Runner {
+function runner(fail: (items: number[]) => boolean = () => false, delayMs = 0): Runner {
   const state: Runner = {
     batches: [],
     fail,
     run: async (items) => {
       state.batches.push(items);
-      await Promise.resolve();
+      await new Promise((resolve) => (delayMs ? setTimeout(resolve, delayMs) : resolve(undefined)));
       if (state.fail(items)) throw new Error(`bad batch ${items.join(',')}`);
       return items.map((item) => item * 10);
     },
@@ -105,14 +105,15 @@ describe('GroupCommit', () => {
   describe('retry policy', () => {
     it('a failed batch is retried whole with backoff, in order, and nothing else overtakes it', async () => {
       let down = true;
-      const store = runner(() => down);
+      const store = runner(() => down, 10);
       const sut = new GroupCommit(store.run, { maxBatch: 100, maxInFlight: 1, lingerMs: 5, onFailure: 'retry' });
       const settled: number[] = [];
       const first = [1, 2].map((item) => sut.submit(item).then((result) => void settled.push(result)));
       await jest.advanceTimersByTimeAsync(5);
       expect(store.batches).toEqual([[1, 2]]);
-      expect(sut.retrying).toBe(true);
       const later = sut.submit(3).then((result) => void settled.push(result));
+      await jest.advanceTimersByTimeAsync(10);
+      expect(sut.retrying).toBe(true);
 
       await jest.advanceTimersByTimeAsync(retryDelayMs(1) - 1);
       expect(store.batches).toEqual([[1, 2]]);
@@ -121,10 +122,10 @@ describe('GroupCommit', () => {
         [1, 2],
         [1, 2, 3],
       ]);
-      await jest.advanceTimersByTimeAsync(retryDelayMs(2) - 1);
+      await jest.advanceTimersByTimeAsync(10 + retryDelayMs(2) - 1);
       expect(store.batches).toHaveLength(2);
       down = false;
-      await jest.advanceTimersByTimeAsync(1);
+      await jest.advanceTimersByTimeAsync(11);
       await Promise.all([...first, later]);
       expect(store.batches[2]).toEqual([1, 2, 3]);
       expect(settled).toEqual([10, 20, 30]);
