@@ -3,51 +3,28 @@ import { ConnectedSocket, MessageBody, OnGatewayConnection, OnGatewayDisconnect,
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Subscription } from 'rxjs';
 
-import { GroupCommit } from '../common/group-commit';
 import { isUuid } from '../common/uuid';
 import { MessageRepository } from '../messages/message.repository';
-import type { MessageRow } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
 import { Metrics } from '../metrics/metrics.service';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
+import { LivePushService } from './live-push.service';
 import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 
 const CATCH_UP_PAGE = 500;
-/**
- * Work after a push that nobody waits on gathers for this long, so at a steady rate it costs a few
- * statements a second rather than one per insert batch: the announcement to other instances (whose
- * players then get their push a few ms later) and the badge counts of the players just pushed to.
- */
-const ANNOUNCE_LINGER_MS = 3;
-const UNREAD_LINGER_MS = 5;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/**
- * The player's live connection (SPEC §3): authenticated in the namespace middleware, joined to
- * its player's room, caught up on connect, then fed live messages — from this instance's gateway
- * directly, from other instances through the adapter.
- */
+/** The player's live connection (SPEC §3): authenticated, joined to its room, caught up, then fed by LivePushService. */
 @WebSocketGateway({ namespace: INBOX_NAMESPACE })
 export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
   private readonly logger = new Logger(InboxGateway.name);
-  private readonly sessions = new PlayerSessions();
   private readonly sessionOf = new WeakMap<InboxSocket, { session: PlayerSession; expiry: NodeJS.Timeout }>();
   // a flood of events from one socket is refused (the socket is kept)
   private readonly limiter = new RateLimiterMemory({ points: 20, duration: 1 });
-  private acceptedBatch: MessageRow[] = [];
-  private announceBatch: AcceptedItem[] = [];
   private subscription?: Subscription;
-  /** one count query at a time, so a player's badge never goes back to an older count */
-  private readonly unreadCounts = new GroupCommit<string, number>(
-    async (players) => {
-      const counts = await this.messages.countUnreadMany([...new Set(players)]);
-      return players.map((player) => counts.get(player) ?? 0);
-    },
-    { maxBatch: 1_000, maxInFlight: 1, lingerMs: UNREAD_LINGER_MS },
-  );
 
   constructor(
     private readonly auth: PlayerAuthService,
@@ -56,6 +33,8 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
     private readonly metrics: Metrics,
+    private readonly sessions: PlayerSessions,
+    private readonly livePush: LivePushService,
   ) {}
 
   afterInit(namespace: InboxNamespace): void {
@@ -70,8 +49,8 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         () => next(new Error('unauthorized')),
       );
     });
-    namespace.on('accepted', (items: AcceptedItem[]) => void this.onRemoteAccepted(items));
-    this.subscription = this.events.accepted.subscribe((row) => this.onLocalAccepted(row));
+    namespace.on('accepted', (items: AcceptedItem[]) => void this.livePush.remoteAccepted(items));
+    this.subscription = this.events.accepted.subscribe((row) => this.livePush.localAccepted(row));
     this.subscription.add(
       this.events.changed.subscribe(({ row, events }) => {
         this.inbox.syncSockets(row, events).catch((error: Error) => this.logger.warn({ messageId: row.id, err: error.message }, 'socket sync failed'));
@@ -162,12 +141,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     session.finishCatchUp();
   }
 
-  /**
-   * Records a delivery ack, retrying while the database is unreachable: the socket stays connected,
-   * so nothing would send the message again before the player's next connect, and Smartico would
-   * not hear `delivered` until then. Once the socket is gone, its next connect's catch-up sends the
-   * message again (it is still undelivered) and that ack is recorded instead.
-   */
+  /** Retried while the socket is connected: nothing else would re-send the message before the next connect. */
   private async onAck(socket: InboxSocket, playerId: string, messageId: string): Promise<void> {
     for (let failures = 1; ; failures += 1) {
       try {
@@ -179,63 +153,6 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (socket.disconnected) return;
       await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** failures, 5_000)));
       if (socket.disconnected) return;
-    }
-  }
-
-  /**
-   * Accepted here: push to our own sockets as soon as the batch's replies are written (its
-   * commit's continuations are microtasks; this tick runs after them), and tell the other instances.
-   */
-  private onLocalAccepted(row: MessageRow): void {
-    this.acceptedBatch.push(row);
-    this.announce({ id: row.id, player: row.ext_user_id });
-    if (this.acceptedBatch.length > 1) return;
-    process.nextTick(() => {
-      const rows = this.acceptedBatch;
-      this.acceptedBatch = [];
-      this.pushLive(rows);
-    });
-  }
-
-  private announce(item: AcceptedItem): void {
-    this.announceBatch.push(item);
-    if (this.announceBatch.length > 1) return;
-    setTimeout(() => {
-      const items = this.announceBatch;
-      this.announceBatch = [];
-      this.publisher.announceAccepted(items);
-    }, ANNOUNCE_LINGER_MS);
-  }
-
-  /** Accepted by another instance: only messages of players connected here cost a read. */
-  private async onRemoteAccepted(items: AcceptedItem[]): Promise<void> {
-    const wanted = items.filter((item) => this.sessions.has(item.player)).map((item) => item.id);
-    if (wanted.length === 0) return;
-    try {
-      this.pushLive(await this.messages.findVisibleByIds(wanted));
-    } catch (error) {
-      // the players get these on their next connect
-      this.logger.warn({ count: wanted.length, err: (error as Error).message }, 'live push from another instance failed');
-    }
-  }
-
-  private pushLive(rows: MessageRow[]): void {
-    const now = Date.now();
-    const inboxChanged = new Set<string>();
-    for (const row of rows) {
-      const sessions = this.sessions.of(row.ext_user_id);
-      if (sessions === undefined || (row.expires_at !== null && row.expires_at.getTime() <= now)) continue;
-      const view = this.inbox.toView(row);
-      for (const session of sessions) session.push(view);
-      if (row.display !== 'popup') inboxChanged.add(row.ext_user_id);
-    }
-    for (const playerId of inboxChanged) {
-      this.unreadCounts.submit(playerId).then(
-        (count) => {
-          for (const session of this.sessions.of(playerId) ?? []) session.socket.emit('unread', { count });
-        },
-        (error: Error) => this.logger.warn({ err: error.message }, 'unread count not sent'),
-      );
     }
   }
 }

@@ -6,13 +6,15 @@ import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
 import { InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
+import { LivePushService } from './live-push.service';
 import { PlayerAuthGuard } from './player-auth.guard';
 import { PlayerAuthService } from './player-auth.service';
+import { PlayerSessions } from './player-sessions';
 
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard],
+  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService],
   exports: [InboxService, InboxPublisher, PlayerAuthService],
 })
 export class InboxModule {}

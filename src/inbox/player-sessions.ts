@@ -1,3 +1,4 @@
+import { Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 
 import type { MessageView } from '../messages/message.view';
@@ -5,20 +6,10 @@ import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, Soc
 
 export type InboxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
-/**
- * How long after its catch-up a session still remembers what it sent. A live push can repeat a
- * catch-up message only when that message was committed while the catch-up query ran, and its live
- * push follows its commit within milliseconds; after that no message can reach a session twice (an
- * instance pushes only to its own sockets, and only once), so the memory is dropped rather than
- * kept growing with every message for the socket's life (the load test saw ~100 bytes per message).
- */
+/** After this, no live push can repeat a catch-up message (see src/inbox/README.md). */
 const REMEMBER_AFTER_CATCH_UP_MS = 30_000;
 
-/**
- * One socket's delivery state. A message is emitted at most once per session. Live messages
- * that arrive while the catch-up is still running wait, so the player sees oldest first and the
- * two streams can overlap without a duplicate.
- */
+/** One socket's delivery state: each message at most once, live ones held until the catch-up ends. */
 export class PlayerSession {
   private sent: Set<string> | undefined = new Set<string>();
   private forgetAt = Number.POSITIVE_INFINITY;
@@ -59,6 +50,7 @@ export class PlayerSession {
 }
 
 /** The sessions connected to this instance, by player. */
+@Injectable()
 export class PlayerSessions {
   private readonly byPlayer = new Map<string, Set<PlayerSession>>();
 
