@@ -3,15 +3,9 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 const LISTEN_SETTLE_MS = 2_000;
 
 /**
- * The pool the PostgreSQL fan-out adapter works through: its `pg_notify`s and, checked out for
- * good, its LISTEN connection. The adapter re-acquires that connection by itself whenever it ends,
- * on a timer, for as long as connecting fails; closing the adapter only releases a connection it
- * already holds and clears a timer already set. A (re)connect still under way when the app closes
- * (right after boot, or while the database was unreachable or dropped) so finished afterwards: it
- * left a connection checked out, or a reconnect timer firing every 1–3 s forever against the ended
- * pool, which kept a test worker from exiting. Once closed this pool hands out nothing — connect()
- * never settles, so the adapter has no failure to retry — and a connection still out is closed once
- * the statements in flight on it (its LISTENs) are done, so none of them fails into a retry either.
+ * The PostgreSQL fan-out adapter's pool. Once closed it hands out nothing (connect() never settles)
+ * and closes a checked-out connection only after its statements settle, so the adapter finds no
+ * failure to retry and no reconnect outlives the app (src/inbox/README.md).
  */
 export class FanOutPool {
   private closed = false;
@@ -38,7 +32,7 @@ export class FanOutPool {
     }
     const inFlight = new Set<Promise<unknown>>();
     this.checkedOut.set(client, inFlight);
-    // its statements are tracked while the adapter holds it (the adapter's LISTENs return promises)
+    // tracked while the adapter holds it: end() waits for its LISTENs
     const tracked = client as unknown as { query: (...args: unknown[]) => unknown };
     tracked.query = (...args: unknown[]) => {
       const running = (Object.getPrototypeOf(client) as typeof tracked).query.apply(client, args);
@@ -76,7 +70,7 @@ export class FanOutPool {
   }
 }
 
-/** A promise that never settles: nothing waits on a timer or socket for it, so it holds nothing alive. */
+/** Never settles, and holds no timer or socket alive. */
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
 }

@@ -13,10 +13,7 @@ import { FanOutPool } from './fan-out-pool';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
 
-/**
- * socket.io on the HTTP port, fanned out across instances: through PostgreSQL LISTEN/NOTIFY by
- * default (no extra infrastructure), or Redis pub/sub when REDIS_URL is set.
- */
+/** socket.io on the HTTP port, fanned out through PostgreSQL LISTEN/NOTIFY, or Redis with REDIS_URL (src/inbox/README.md). */
 export class InboxIoAdapter extends IoAdapter {
   private readonly logger = new Logger(InboxIoAdapter.name);
   private adapterConstructor?: AdapterConstructor;
@@ -30,16 +27,11 @@ export class InboxIoAdapter extends IoAdapter {
     super(app);
   }
 
-  /**
-   * Nest's own binding builds an rxjs pipeline (fromEvent, mergeMap, takeUntil) per handler per
-   * socket, kept for the socket's life: with tens of thousands of sockets that is most of their heap
-   * (measured with `npm run bench`). Plain listeners do the same job: the handler's result is the
-   * ack, an `{event, data}` result is emitted, and the listeners go with the socket.
-   */
+  /** Plain listeners instead of Nest's rxjs pipeline per handler per socket, which held most of a socket's heap. */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
     for (const { message, callback, isAckHandledManually } of handlers) {
       socket.on(String(message), (...args: unknown[]) => {
-        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args);
+        const { data, ack } = this.mapPayload(args.length === 1 ? args[0] : args) as { data: unknown; ack?: (response: unknown) => void };
         transform(callback(data, ack)).subscribe({
           next: (response) => {
             if (response === undefined || response === null) return;
@@ -47,7 +39,7 @@ export class InboxIoAdapter extends IoAdapter {
             if (reply.event) socket.emit(reply.event, reply.data);
             else if (!isAckHandledManually && typeof ack === 'function') ack(response);
           },
-          // Nest's exception filters have already answered the client; nothing is left to do
+          // Nest's exception filters have already answered the client
           error: () => undefined,
         });
       });
@@ -70,8 +62,7 @@ export class InboxIoAdapter extends IoAdapter {
       const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'cim-inbox-fanout' });
       const onError = (error: Error): void => this.logger.warn({ err: error.message }, 'fan-out connection error');
       pool.on('error', onError);
-      // the adapter's LISTEN client is checked out for good, so the pool no longer guards it; an
-      // unhandled 'error' would end the process when the database restarts (the adapter reconnects on 'end')
+      // the LISTEN client is checked out for good: an unhandled 'error' on it would end the process
       pool.on('connect', (client) => client.on('error', onError));
       const fanOut = new FanOutPool(pool);
       // the adapter calls only connect() and query(text, values) on its pool
@@ -86,28 +77,24 @@ export class InboxIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server: Server = super.createIOServer(port, {
+    const server = super.createIOServer(port, {
       ...options,
       // bearer tokens in the auth payload, no cookies: any origin may connect
       cors: { origin: true, credentials: false },
       perMessageDeflate: false,
       serveClient: false,
-    });
+    }) as Server;
     if (this.adapterConstructor !== undefined) server.adapter(this.adapterConstructor);
     this.servers.push(server);
     return server;
   }
 
-  /**
-   * On shutdown: drop every client's transport (not a server-side disconnect, so clients
-   * reconnect, to another instance behind the load balancer), close the adapters (which hand
-   * their LISTEN connection back), then the fan-out connections. The HTTP server is Nest's to close.
-   */
-  /** Drops every client's transport; clients see "transport close" and reconnect. */
+  /** Drops every client's transport (not a server-side disconnect): clients reconnect, elsewhere. */
   closeClients(): void {
     for (const server of this.servers) server.engine.close();
   }
 
+  /** Transports, then the adapters (they hand back their LISTEN connection), then the fan-out pool. */
   override async dispose(): Promise<void> {
     this.closeClients();
     for (const server of this.servers.splice(0)) {
