@@ -1,17 +1,11 @@
-/**
- * 'split': a failed batch is retried item by item, so one bad item fails only its own submitter.
- * 'retry': the batch is retried whole, in order, with backoff, until stop() (nothing is dropped while
- * the store is unreachable); needs maxInFlight 1.
- */
+/** 'split': a failed batch is retried item by item; 'retry': whole, in order, with backoff until stop(). */
 export type GroupCommitFailurePolicy = 'split' | 'retry';
 
 export interface GroupCommitOptions {
   maxBatch: number;
-  /** batches in flight at once; what arrives meanwhile waits and goes in the next batch */
   maxInFlight: number;
-  /** how long the first item of a batch waits for company (0: the next turn of the event loop) */
+  /** 0: the next turn of the event loop */
   lingerMs?: number;
-  /** this many waiting items go without waiting out the linger (default maxBatch) */
   fullBatch?: number;
   onFailure?: GroupCommitFailurePolicy;
 }
@@ -22,16 +16,11 @@ interface Pending<T, R> {
   reject(error: unknown): void;
 }
 
-/** The wait before the retry that follows the given number of consecutive failures. */
 export function retryDelayMs(failures: number): number {
   return Math.min(100 * 2 ** failures, 2_000);
 }
 
-/**
- * Work submitted while earlier batches are in flight is gathered into the next batch, so many
- * submitters share one statement. `run` must be all-or-nothing per batch and answer one result per
- * item, in order.
- */
+/** Submissions share statements; `run` is all-or-nothing per batch and answers one result per item, in order. */
 export class GroupCommit<T, R> {
   private queue: Array<Pending<T, R>> = [];
   private inFlight = 0;
@@ -51,7 +40,6 @@ export class GroupCommit<T, R> {
     if (this.policy === 'retry' && options.maxInFlight !== 1) throw new Error('group commit: the retry policy keeps order only with maxInFlight 1');
   }
 
-  /** A batch failed and waits for its retry. */
   get retrying(): boolean {
     return this.failures > 0;
   }
@@ -73,7 +61,7 @@ export class GroupCommit<T, R> {
     });
   }
 
-  /** From now on nothing lingers or waits for a retry: what waits gets one more try, and a failure rejects. */
+  /** Nothing lingers or waits for a retry any more: one more try each, then failures reject. */
   stop(): void {
     this.stopping = true;
     clearTimeout(this.retryTimer);

@@ -2,11 +2,7 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 
 const LISTEN_SETTLE_MS = 2_000;
 
-/**
- * The PostgreSQL fan-out adapter's pool. Once closed it hands out nothing (connect() never settles)
- * and closes a checked-out connection only after its statements settle, so the adapter finds no
- * failure to retry and no reconnect outlives the app (src/inbox/README.md).
- */
+/** Once closed, gives the adapter no failure to retry, so no reconnect outlives the app (src/inbox/README.md). */
 export class FanOutPool {
   private closed = false;
   private readonly checkedOut = new Map<PoolClient, Set<Promise<unknown>>>();
@@ -46,7 +42,6 @@ export class FanOutPool {
     const release = client.release.bind(client);
     client.release = (destroy?: Error | boolean) => {
       this.checkedOut.delete(client);
-      // back in the pool it is an ordinary connection again
       delete (tracked as { query?: unknown }).query;
       release(destroy);
     };
@@ -70,7 +65,6 @@ export class FanOutPool {
   }
 }
 
-/** Never settles, and holds no timer or socket alive. */
 function never<T>(): Promise<T> {
   return new Promise<T>(() => undefined);
 }

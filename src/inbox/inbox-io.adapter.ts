@@ -39,7 +39,6 @@ export class InboxIoAdapter extends IoAdapter {
             if (reply.event) socket.emit(reply.event, reply.data);
             else if (!isAckHandledManually && typeof ack === 'function') ack(response);
           },
-          // Nest's exception filters have already answered the client
           error: () => undefined,
         });
       });
@@ -89,12 +88,11 @@ export class InboxIoAdapter extends IoAdapter {
     return server;
   }
 
-  /** Drops every client's transport (not a server-side disconnect): clients reconnect, elsewhere. */
+  /** Not a server-side disconnect: clients reconnect, elsewhere. */
   closeClients(): void {
     for (const server of this.servers) server.engine.close();
   }
 
-  /** Transports, then the adapters (they hand back their LISTEN connection), then the fan-out pool. */
   override async dispose(): Promise<void> {
     this.closeClients();
     for (const server of this.servers.splice(0)) {

@@ -30,7 +30,6 @@ export class InboxPublisher {
     return sockets.length > 0;
   }
 
-  /** Tells the other instances which messages were accepted here (they push to their own sockets). */
   announceAccepted(items: AcceptedItem[]): void {
     this.namespace?.serverSideEmit('accepted', items);
   }

@@ -8,7 +8,6 @@ import { InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
 import { PlayerSessions } from './player-sessions';
 
-/** Announcements to other instances and badge counts nobody waits on gather this long. */
 export const ANNOUNCE_LINGER_MS = 3;
 export const UNREAD_LINGER_MS = 5;
 
@@ -34,7 +33,7 @@ export class LivePushService {
     private readonly publisher: InboxPublisher,
   ) {}
 
-  /** Accepted here: pushed once the batch's replies are written (their continuations are microtasks, this tick runs after them). */
+  /** Pushed on the next tick: after the commit's continuations, i.e. the batch's replies. */
   localAccepted(row: MessageRow): void {
     this.acceptedBatch.push(row);
     this.announce({ id: row.id, player: row.ext_user_id });
@@ -46,7 +45,6 @@ export class LivePushService {
     });
   }
 
-  /** Accepted by another instance: only messages of players connected here cost a read. */
   async remoteAccepted(items: AcceptedItem[]): Promise<void> {
     const wanted = items.filter((item) => this.sessions.has(item.player)).map((item) => item.id);
     if (wanted.length === 0) return;

@@ -25,13 +25,11 @@ export class PlayerSession {
     return this.socket.data.player.id;
   }
 
-  /** A live message: emitted now, or after the catch-up if that is still running. */
   push(view: MessageView): void {
     if (this.catchingUp) this.waiting.push(view);
     else this.emit(view);
   }
 
-  /** A catch-up message, in order. */
   emit(view: MessageView): void {
     if (this.sent !== undefined && Date.now() > this.forgetAt) this.sent = undefined;
     if (this.sent?.has(view.id) || this.socket.disconnected) return;
@@ -49,7 +47,6 @@ export class PlayerSession {
   }
 }
 
-/** The sessions connected to this instance, by player. */
 @Injectable()
 export class PlayerSessions {
   private readonly byPlayer = new Map<string, Set<PlayerSession>>();

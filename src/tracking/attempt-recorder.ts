@@ -4,17 +4,12 @@ import type { AttemptRecord, OutboxRepository } from './outbox.repository';
 export type AttemptRecorder = GroupCommit<AttemptRecord, void>;
 
 export interface AttemptRecorderOptions {
-  /** how long a record waits for others to share its statement, unless `fullBatch` wait */
   lingerMs: number;
   fullBatch: number;
-  /** the most records that can be outstanding at once */
   maxBatch: number;
 }
 
-/**
- * Attempt records commit together. A failed write is retried with backoff rather than dropped: a
- * dropped record would leave its callback claimed but unrecorded, sent again once its lease ends.
- */
+/** Retried, not dropped: a dropped record would leave its callback to be sent again after its lease. */
 export function createAttemptRecorder(outbox: Pick<OutboxRepository, 'recordAttempts'>, options: AttemptRecorderOptions): AttemptRecorder {
   return new GroupCommit<AttemptRecord, void>(
     async (records) => {

@@ -12,19 +12,14 @@ export interface HeldCallback {
 export interface ClaimerOptions {
   batch: number;
   leaseMs: number;
-  /** after a claim that found less than a batch, the next one waits this long for more to arrive */
   lingerMs: number;
 }
 
-/**
- * Claims due callbacks ahead of the free slots and holds them until a slot for their receiver is
- * free. Callbacks held for a receiver at its share do not count as claimed ahead, so the next claim
- * can reach other receivers' work.
- */
+/** Claims due callbacks ahead of the free slots and holds them until their receiver has a slot (README). */
 export class CallbackClaimer {
   private held: HeldCallback[] = [];
   private nextClaimAt = 0;
-  /** something happened since the last claim (a wake-up, a poll): look again */
+  /** a wake-up or poll came since the last claim */
   private owed = true;
 
   constructor(
@@ -42,7 +37,6 @@ export class CallbackClaimer {
     this.owed = true;
   }
 
-  /** Fewer than a slot-load is in hand for receivers with room. */
   wanted(): boolean {
     const { concurrency } = this.slots;
     if (this.held.length >= concurrency + this.options.batch) return false;
@@ -52,15 +46,11 @@ export class CallbackClaimer {
     return true;
   }
 
-  /**
-   * Not while attempts wait for a failed record write: their leases could run out and this very
-   * instance would claim and send them again.
-   */
+  // not while records retry: leases of sent, unrecorded callbacks could lapse and this instance resend them
   due(recordsRetrying: boolean): boolean {
     return this.owed && this.wanted() && !recordsRetrying && Date.now() >= this.nextClaimAt;
   }
 
-  /** Claims one batch; answers how many came. */
   async claim(): Promise<number> {
     this.owed = false;
     let claimed: ClaimedCallback[] = [];
@@ -75,7 +65,7 @@ export class CallbackClaimer {
     return claimed.length;
   }
 
-  /** Hands each held callback that has a slot now to `start`, which must take the slot. */
+  /** `start` must take the slot. */
   startSendable(start: (held: HeldCallback) => void): void {
     if (!this.slots.canStart || this.held.length === 0) return;
     const kept: HeldCallback[] = [];
@@ -89,13 +79,11 @@ export class CallbackClaimer {
     this.held = kept;
   }
 
-  /** How long to sleep: a claim owed but held back by the linger is made when the linger ends. */
   sleepMs(pollMs: number): number {
     const lingerLeft = this.nextClaimAt - Date.now();
     return this.owed && lingerLeft > 0 ? Math.min(pollMs, lingerLeft) : pollMs;
   }
 
-  /** At shutdown: unsent claims are due again at once, elsewhere. */
   async releaseAll(): Promise<void> {
     const ids = this.held.map(({ callback }) => callback.id);
     this.held = [];

@@ -14,15 +14,11 @@ import { AttemptRecord, ClaimedCallback, OutboxRepository } from './outbox.repos
 import { ReceiverSlots } from './receiver-slots';
 import { WakeSignal } from './wake-signal';
 
-/** Callbacks claimed per statement. */
 export const CALLBACK_CLAIM_BATCH = 50;
 /** A short claim's follow-up and a lone attempt record wait this long for company. */
 const LINGER_MS = 5;
 
-/**
- * Sends the outbox to Smartico (design: src/tracking/README.md): claims due callbacks ahead, sends
- * them in per-receiver slots, records each attempt, retries with backoff until the window closes.
- */
+/** Sends the outbox to Smartico (design: src/tracking/README.md). */
 @Injectable()
 export class CallbackDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(CallbackDispatcher.name);
@@ -57,12 +53,10 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
     this.loop = this.run();
   }
 
-  /** Look at the outbox now rather than at the next poll (e.g. after a re-queue). */
   wake(): void {
     this.wakeUp.notify();
   }
 
-  /** Finishes the sends in hand, records them, releases unsent claims, then stops. */
   async onApplicationShutdown(): Promise<void> {
     this.running = false;
     this.subscription?.unsubscribe();
@@ -82,7 +76,6 @@ export class CallbackDispatcher implements OnApplicationBootstrap, OnApplication
         this.claimer.owe();
         continue;
       }
-      // until the poll, a freed slot, a committed record or a local change
       await this.wakeUp.wait(this.claimer.sleepMs(pollMs));
       this.claimer.owe();
     }

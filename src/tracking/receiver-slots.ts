@@ -1,9 +1,4 @@
-/**
- * Send slots, shared out per receiver (callback URL origin): a receiver holds at most `concurrency`,
- * the instance a quarter more, so a receiver that hangs holds only its own. A send counts as
- * unrecorded from its start until its attempt record settles, at most `concurrency + claimBatch` at
- * once: that bounds what a crash can make the receiver hear twice.
- */
+/** Per-receiver send slots and the bound on sent-but-unrecorded attempts (README: crash-duplicate bound). */
 export class ReceiverSlots {
   readonly instanceSlots: number;
   readonly maxUnrecorded: number;
@@ -28,7 +23,6 @@ export class ReceiverSlots {
     return this.unrecordedCount;
   }
 
-  /** A URL that does not parse gets a receiver of its own and fails fast there. */
   receiverOf(callbackUrl: string): string {
     let origin = this.origins.get(callbackUrl);
     if (origin === undefined) {
@@ -47,7 +41,6 @@ export class ReceiverSlots {
     return (this.sendingTo.get(receiver) ?? 0) < this.concurrency;
   }
 
-  /** An instance slot is free and the unrecorded bound leaves room for one more send. */
   get canStart(): boolean {
     return this.busy < this.instanceSlots && this.unrecordedCount < this.maxUnrecorded;
   }
@@ -58,7 +51,7 @@ export class ReceiverSlots {
     this.sendingTo.set(receiver, (this.sendingTo.get(receiver) ?? 0) + 1);
   }
 
-  /** The request is over: its slot frees now; with `recordPending` it stays unrecorded until recordSettled(). */
+  /** The slot frees now; a pending record stays unrecorded until recordSettled(). */
   requestEnded(receiver: string, recordPending: boolean): void {
     this.busy -= 1;
     const left = this.sendingTo.get(receiver)! - 1;
