@@ -14,6 +14,7 @@ import { InboxNamespace, InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
 import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
+import { PresenceRepository } from './presence.repository';
 
 const CATCH_UP_PAGE = 500;
 /**
@@ -53,6 +54,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly auth: PlayerAuthService,
     private readonly inbox: InboxService,
     private readonly messages: MessageRepository,
+    private readonly presence: PresenceRepository,
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
     private readonly metrics: Metrics,
@@ -148,7 +150,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private touchPresence(playerId: string): void {
-    this.messages.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
+    this.presence.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {

@@ -8,11 +8,12 @@ import { InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
 import { PlayerAuthGuard } from './player-auth.guard';
 import { PlayerAuthService } from './player-auth.service';
+import { PresenceRepository } from './presence.repository';
 
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard],
-  exports: [InboxService, InboxPublisher, PlayerAuthService],
+  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PresenceRepository],
+  exports: [InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })
 export class InboxModule {}

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 
-import type { MessageRow } from './message.view';
-import type { MessageEvent } from './message-transitions';
+import type { MessageRow } from './message.table';
+import type { MessageEvent } from './message-status';
 
 export interface MessageChanged {
   row: MessageRow;

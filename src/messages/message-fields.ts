@@ -1,12 +1,9 @@
+import type { NewMessage } from './message.table';
+
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
 export type MessagePriority = 'high' | 'normal';
 
-export interface WellKnownFields {
-  display: MessageDisplay;
-  priority: MessagePriority;
-  category: string | null;
-  expiresAt: Date | null;
-}
+export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at'>;
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
 // ISO 8601 date-time with an explicit offset (or Z); a bare date means midnight UTC
@@ -25,7 +22,7 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
     display: typeof display === 'string' && DISPLAYS.includes(display) ? (display as MessageDisplay) : 'both',
     priority: priority === 'high' ? 'high' : 'normal',
     category: typeof category === 'string' && category.length > 0 ? category.slice(0, 255) : null,
-    expiresAt: parseExpiry(extension?.expires_at),
+    expires_at: parseExpiry(extension?.expires_at),
   };
 }
 
