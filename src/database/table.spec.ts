@@ -5,7 +5,8 @@ import type { QueryRunner } from 'typeorm';
 
 import { presenceTable } from '../inbox/presence.table';
 import { messageEventTable, messageTable } from '../messages/message.table';
-import { callbackAttemptTable, callbackTable } from '../tracking/callback.table';
+import { CALLBACK_STATUSES, MESSAGE_EVENTS } from '../messages/message-status';
+import { CALLBACK_STATES, callbackAttemptTable, callbackTable } from '../tracking/callback.table';
 import { migrations } from './migrations';
 import type { Columns, Table } from './table';
 
@@ -51,11 +52,16 @@ function parseColumn(definition: string): [string, MigratedColumn] {
   ];
 }
 
-/** The tables the migrations build, read from the statements their up() runs. */
-async function migratedSchema(): Promise<Map<string, Map<string, MigratedColumn>>> {
+async function migrationStatements(): Promise<string[]> {
   const statements: string[] = [];
   const runner = { query: (sql: string) => Promise.resolve(void statements.push(sql)) } as unknown as QueryRunner;
   for (const Migration of migrations) await new Migration().up(runner);
+  return statements;
+}
+
+/** The tables the migrations build, read from the statements their up() runs. */
+async function migratedSchema(): Promise<Map<string, Map<string, MigratedColumn>>> {
+  const statements = await migrationStatements();
   const tables = new Map<string, Map<string, MigratedColumn>>();
   for (const statement of statements.map((sql) => sql.replace(/--[^\n]*/g, ''))) {
     const created = /^\s*CREATE TABLE (\w+) \(([\s\S]*)\)\s*$/i.exec(statement);
@@ -186,6 +192,18 @@ export function undeclaredColumns(sql: string, tables: DeclaredTable[]): string[
   }
   return wrong;
 }
+
+describe('status vocabulary', () => {
+  it.each([
+    ['event', MESSAGE_EVENTS],
+    ['status', CALLBACK_STATUSES],
+    ['state', CALLBACK_STATES],
+  ])('the last CHECK on %s allows exactly what message-status.ts and callback.table.ts list', async (column, values) => {
+    const checks = [...(await migrationStatements()).join('\n').matchAll(new RegExp(`CHECK \\(${column} IN \\(([^)]*)\\)\\)`, 'g'))];
+    const allowed = checks[checks.length - 1][1].split(',').map((value) => value.trim().replace(/'/g, ''));
+    expect([...allowed].sort()).toEqual([...values].sort());
+  });
+});
 
 describe('SQL in the repositories', () => {
   const sources = ['messages', 'tracking', 'support', 'inbox']
