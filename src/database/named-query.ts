@@ -21,13 +21,22 @@ export interface SqlQuery {
  */
 export async function namedQuery<R extends QueryResultRow>(dataSource: DataSource, statement: NamedStatement, values: unknown[]): Promise<R[]> {
   const [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [PoolClient, (error?: Error) => void];
-  try {
-    const result = await client.query<R>({ name: statement.name, text: statement.text, values });
-    release();
-    return result.rows;
-  } catch (error) {
-    // as pg's pool.query does: a client that failed a query is not reused
-    release(error as Error);
-    throw error;
-  }
+  // as pg's pool.query does: a connection lost mid-query rejects it instead of crashing the process,
+  // and a client that failed a query is dropped rather than reused
+  return new Promise<R[]>((resolve, reject) => {
+    let settled = false;
+    const settle = (error: Error | undefined, rows?: R[]): void => {
+      if (settled) return;
+      settled = true;
+      client.removeListener('error', settle);
+      release(error);
+      if (error === undefined) resolve(rows!);
+      else reject(error);
+    };
+    client.once('error', settle);
+    client.query<R>({ name: statement.name, text: statement.text, values }).then(
+      (result) => settle(undefined, result.rows),
+      (error: Error) => settle(error),
+    );
+  });
 }
