@@ -2,23 +2,18 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/** A statement PostgreSQL prepares once per connection; `name` must be unique to `text`. */
+/** `name` must be unique to `text`. */
 export interface NamedStatement {
   name: string;
   text: string;
 }
 
-/** A statement with its parameters, as the SQL builders return it. */
 export interface SqlQuery {
   sql: string;
   params: unknown[];
 }
 
-/**
- * Runs a hot statement as a named prepared statement on TypeORM's own pool: each connection
- * parses and plans it once and then only binds values (TypeORM's query() sends every statement
- * unnamed, so PostgreSQL plans it anew each time).
- */
+// each connection plans the statement once; TypeORM's query() sends every statement unnamed, planned anew
 export async function namedQuery<R extends QueryResultRow>(dataSource: DataSource, statement: NamedStatement, values: unknown[]): Promise<R[]> {
   const [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [PoolClient, (error?: Error) => void];
   // as pg's pool.query does: a connection lost mid-query rejects it instead of crashing the process,

@@ -32,17 +32,13 @@ export const smallint = (): Column<number> => new Column('smallint');
 export type Columns = Record<string, Column<unknown, boolean>>;
 
 type ColumnsOf<T> = T extends Table<infer C> ? C : never;
-/** A row of `T` as pg returns it. */
 export type RowOf<T> = { [K in keyof ColumnsOf<T>]: ColumnsOf<T>[K]['value'] };
-/** What the INSERT that creates a row of `T` writes. */
 export type InsertOf<T> = { [K in keyof ColumnsOf<T> as ColumnsOf<T>[K] extends Column<unknown, true> ? K : never]: ColumnsOf<T>[K]['value'] };
 
 export class Table<C extends Columns> {
   readonly names: ReadonlyArray<keyof C & string>;
   readonly inserted: ReadonlyArray<keyof C & string>;
-  /** not inserted, NOT NULL: their DEFAULT fills them (the INSERT returns them) */
   readonly defaulted: ReadonlyArray<keyof C & string>;
-  /** not inserted, nullable: null until an update sets them */
   readonly unset: ReadonlyArray<keyof C & string>;
 
   constructor(
@@ -55,17 +51,14 @@ export class Table<C extends Columns> {
     this.unset = this.names.filter((name) => !columns[name].inserted && columns[name].nullable);
   }
 
-  /** `a, b, c` (every column by default), qualified by `alias` when given. */
   list(names: ReadonlyArray<keyof C & string> = this.names, alias?: string): string {
     return names.map((name) => (alias === undefined ? name : `${alias}.${name}`)).join(', ');
   }
 
-  /** `a uuid, b text`: the column definition list of a json_to_recordset or unnest alias. */
   recordset(names: ReadonlyArray<keyof C & string> = this.names): string {
     return names.map((name) => `${name} ${this.columns[name].type}`).join(', ');
   }
 
-  /** A column's name, checked at compile time. */
   col(name: keyof C & string): string {
     return name;
   }

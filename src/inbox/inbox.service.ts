@@ -57,7 +57,6 @@ export class InboxService {
     return this.toView(outcome.row);
   }
 
-  /** Tells the player's sockets (on every instance) about a change made anywhere. */
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
     if (events.some((event) => event !== 'delivered')) this.publisher.update(row.ext_user_id, this.toView(row));
     if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
@@ -75,7 +74,7 @@ export class InboxService {
     return changed.length;
   }
 
-  /** The client's ack of a pushed message; true when this ack is the one that delivered it. */
+  /** true when this ack is the one that delivered it */
   async markDelivered(playerId: string, messageId: string): Promise<boolean> {
     const row = await this.states.markDelivered(playerId, messageId);
     if (row !== null) {

@@ -1,9 +1,6 @@
 import { isUuid } from '../common/uuid';
 
-/**
- * Keyset cursor over (created_at, id). created_at travels as integer microseconds since the epoch
- * (PostgreSQL's precision; a JS Date would round to milliseconds and skip or repeat rows).
- */
+// microseconds, PostgreSQL's precision: a JS Date would round to milliseconds and skip or repeat rows
 export interface InboxCursor {
   createdUs: string;
   id: string;
@@ -21,10 +18,8 @@ export function decodeCursor(value: string): InboxCursor | null {
   return { createdUs, id };
 }
 
-/** Selected next to a row's columns, so the page's last row can become the next cursor. */
 export const CREATED_US_SQL = `(extract(epoch FROM created_at) * 1000000)::bigint::text AS created_us`;
 
-/** `(created_at, id) < cursor` (or `>`), the cursor passed as parameters by `param`. */
 export function keysetSql(operator: '<' | '>', cursor: InboxCursor, param: (value: unknown, type: string) => string): string {
   const createdAt = `timestamptz 'epoch' + ${param(cursor.createdUs, 'bigint')} * interval '1 microsecond'`;
   return `(created_at, id) ${operator} (${createdAt}, ${param(cursor.id, 'uuid')})`;
@@ -35,7 +30,7 @@ export interface KeysetPage<R> {
   nextCursor: string | null;
 }
 
-/** A page from `limit + 1` rows selected with CREATED_US_SQL: the extra row says another page follows. */
+// `limit + 1` rows: the extra one says another page follows
 export function toKeysetPage<R extends { id: string }>(rows: Array<R & { created_us: string }>, limit: number): KeysetPage<R> {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];

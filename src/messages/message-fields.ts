@@ -9,11 +9,7 @@ const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
 // ISO 8601 date-time with an explicit offset (or Z); a bare date means midnight UTC
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 
-/**
- * Reads the well-known `extension` keys that drive behaviour (SPEC §2). Smartico template fields
- * are operator-defined, so a value of the wrong shape falls back to the default instead of
- * refusing the message: the whole extension is still kept and handed to clients untouched.
- */
+// template fields are operator-defined: a value of the wrong shape falls back to the default, the message is kept
 export function readWellKnownFields(extension: Record<string, unknown> | undefined): WellKnownFields {
   const display = extension?.display;
   const priority = extension?.priority;

@@ -12,7 +12,7 @@ import { planTransition } from './message-transitions';
 
 const COLUMNS = messageTable.list();
 const ACK_BATCHES_IN_FLIGHT = 2;
-/** An ack waits up to this long for others to share its statement: nobody waits on it. */
+// nobody waits on an ack: it can wait for others to share its statement
 const ACK_LINGER_MS = 5;
 
 const MARK_DELIVERED = {
@@ -35,19 +35,12 @@ export interface ActionOutcome {
   events: MessageEvent[];
 }
 
-/**
- * State changes of messages: each sets its timestamps, records the events and enqueues the status
- * callbacks they imply in one statement or transaction (the outbox: no change without its callback).
- */
+/** Each change records its events and enqueues its callbacks in the same statement or transaction. */
 @Injectable()
 export class MessageStateRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /**
-   * The first ack of a pushed message: sets delivered_at once (group-committed with concurrent
-   * acks; a failed batch, e.g. a deadlock between overlapping batches, is retried ack by ack).
-   * The row when this call delivered it; null when it already was, is not the player's, or failed.
-   */
+  /** The row when this ack delivered it; null when already delivered, another player's, or failed. */
   markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
     return this.deliveries.submit({ playerId, id });
   }
@@ -70,12 +63,11 @@ export class MessageStateRepository {
     });
   }
 
-  /** A player's action on one of their visible messages; null when it is unknown, another player's, or no longer shown. */
   applyAction(playerId: string, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
     return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND ${VISIBLE}`, [id, playerId], action);
   }
 
-  /** The same for a tracked link: the signed token names the message, so a click on an archived message's link still counts. */
+  // the signed token names the message: a click on an archived message's link still counts
   applyActionToMessage(id: string, action: PlayerAction): Promise<ActionOutcome | null> {
     return this.applyActionWhere(`id = $1`, [id], action);
   }
@@ -94,7 +86,6 @@ export class MessageStateRepository {
     });
   }
 
-  /** Marks every unread visible message of the player read; returns the ids it changed. */
   markAllRead(playerId: string): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
       const rows: Array<{ id: string }> = await manager.query(
@@ -129,7 +120,6 @@ export class MessageStateRepository {
     );
   }
 
-  /** Expiry sweep: messages that expired before any client acked them fail; several instances may sweep at once. */
   async failExpiredUndelivered(limit: number): Promise<MessageRow[]> {
     return this.dataSource.query(
       `WITH due AS (

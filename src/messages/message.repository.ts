@@ -8,10 +8,9 @@ import { CREATED_US_SQL, InboxCursor, KeysetPage, keysetSql, toKeysetPage } from
 import { MessageRow, messageTable, NewMessage } from './message.table';
 
 const COLUMNS = messageTable.list();
-/** Shown to the player: not archived, not failed, not expired. */
 export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
 
-/** Exported so bench/explain-support.ts checks the plan of the very statement support's player page sends. */
+// exported for bench/explain-support.ts
 export const COUNT_UNREAD = {
   name: 'cim_count_unread',
   text: `SELECT count(*)::int AS count FROM messages
@@ -22,8 +21,7 @@ export const COUNT_UNREAD = {
 const INSERT_BATCHES_IN_FLIGHT = 4;
 const UNSET = Object.fromEntries(messageTable.unset.map((name) => [name, null]));
 
-// the rows go as one JSON document: one native JSON.stringify, where a text array per column costs
-// pg an escaping pass over every body
+// one JSON document: a text array per column would cost pg an escaping pass over every body
 const INSERT = {
   name: 'cim_insert_messages',
   text: `INSERT INTO messages (${messageTable.list(messageTable.inserted)})
@@ -40,7 +38,7 @@ export interface InboxQuery {
   category: string | null;
 }
 
-/** A position in the (expires_at, id) order; `at` is timestamptz text, microseconds kept. */
+/** `at` is timestamptz text: microseconds kept. */
 export interface ExpiryCursor {
   at: string;
   id: string;
@@ -53,12 +51,7 @@ export type InsertOutcome = { kind: 'created'; id: string; row: MessageRow } | {
 export class MessageRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /**
-   * Stores a new message, or recognises a replay of one already accepted under the same
-   * (gateway, im_uid). Group-committed: one multi-row INSERT … ON CONFLICT DO NOTHING per batch,
-   * each caller's promise settling once its batch has committed. A conflicting insert waits for
-   * the other transaction and then reads the committed row, so concurrent replays agree on one id.
-   */
+  /** Settles once its batch has committed; concurrent replays agree on one id (a conflicting insert waits for the other). */
   insertOrFind(message: NewMessage): Promise<InsertOutcome> {
     return this.inserts.submit(message);
   }
@@ -69,7 +62,6 @@ export class MessageRepository {
   });
 
   private async insertMany(messages: NewMessage[]): Promise<InsertOutcome[]> {
-    // only what the database decides comes back: the rest of the row is what was just sent
     const inserted = await namedQuery<Pick<MessageRow, 'id'> & Partial<MessageRow>>(this.dataSource, INSERT, [JSON.stringify(messages)]);
     const returned = new Map(inserted.map((row) => [row.id, row]));
     const outcomes: Array<InsertOutcome | undefined> = messages.map((message) => {
@@ -87,7 +79,7 @@ export class MessageRepository {
     });
   }
 
-  /** Replays (or an im_uid twice in one batch) against the stored row; jsonb equality ignores key order, as SPEC §2 asks. */
+  // jsonb equality ignores key order and whitespace, as SPEC §2 asks of a replay
   private async findReplays(messages: NewMessage[]): Promise<Array<InsertOutcome | undefined>> {
     const existing: Array<{ ord: string; id: string; same: boolean }> = await this.dataSource.query(
       `SELECT i.ord, m.id,
@@ -110,7 +102,7 @@ export class MessageRepository {
     return outcomes;
   }
 
-  /** A player's undelivered, still visible messages, oldest first (the catch-up on connect), one page after `after`. */
+  /** The catch-up on connect, oldest first. */
   async findUndelivered(playerId: string, after: InboxCursor | null, limit: number): Promise<{ rows: MessageRow[]; last: InboxCursor | null }> {
     const params: unknown[] = [playerId, limit];
     const keyset = after === null ? '' : `AND ${keysetSql('>', after, (value, type) => `$${params.push(value)}::${type}`)}`;
@@ -132,19 +124,17 @@ export class MessageRepository {
     };
   }
 
-  /** Visible messages by id, oldest first; ids of other players or hidden messages are left out. */
   findVisibleByIds(ids: string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`, [ids]);
   }
 
-  /** Unread inbox messages: what the badge shows (popup-only messages never reach the inbox). */
   async countUnread(playerId: string): Promise<number> {
     const rows = await namedQuery<{ count: number }>(this.dataSource, COUNT_UNREAD, [playerId]);
     return rows[0].count;
   }
 
-  /** Unread counts of several players at once (players with none are absent from the map). */
+  /** Players with none are absent from the map. */
   async countUnreadMany(playerIds: string[]): Promise<Map<string, number>> {
     if (playerIds.length === 0) return new Map();
     const rows = await namedQuery<{ player: string; count: number }>(
@@ -160,7 +150,6 @@ export class MessageRepository {
     return new Map(rows.map((row) => [row.player, row.count]));
   }
 
-  /** One page of the inbox, newest first. */
   async listInbox(playerId: string, query: InboxQuery): Promise<KeysetPage<MessageRow>> {
     const params: unknown[] = [playerId, query.limit + 1];
     const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
@@ -178,16 +167,12 @@ export class MessageRepository {
     return toKeysetPage(rows, query.limit);
   }
 
-  /** The database's clock, as text (microseconds kept): the bound of an expiry window. */
   async databaseNow(): Promise<string> {
     const rows: Array<{ now: string }> = await this.dataSource.query(`SELECT now()::text AS now`);
     return rows[0].now;
   }
 
-  /**
-   * Delivered messages still shown until they expired in (after, until], in (expires_at, id)
-   * order: their players' open inboxes must drop them. (Undelivered ones are failed instead.)
-   */
+  /** Delivered messages that expired in (after, until]: open inboxes must drop them. */
   async findDeliveredExpired(after: ExpiryCursor, until: string, limit: number): Promise<Array<{ row: MessageRow; cursor: ExpiryCursor }>> {
     const rows: Array<MessageRow & { cursor_at: string }> = await this.dataSource.query(
       `SELECT ${COLUMNS}, expires_at::text AS cursor_at FROM messages

@@ -34,9 +34,8 @@ export interface SupportDetail {
   outbox: OutboxEntry[];
 }
 
-// The SQL builders are exported so bench/explain-support.ts checks the plans of exactly these statements.
+// the builders are exported so bench/explain-support.ts checks the plans of exactly these statements
 
-/** One page of the search, newest first; asks for one row more to know if a next page exists. */
 export function searchSql(search: SupportSearch): SqlQuery {
   const params: unknown[] = [];
   const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
@@ -60,10 +59,7 @@ export function messageSql(id: string): SqlQuery {
   return { sql: `SELECT ${COLUMNS} FROM messages WHERE id = $1::uuid`, params: [id] };
 }
 
-/**
- * Accepted first, then every recorded event in the order written, and `expired` at expires_at once
- * it has passed (nothing records it as an event); all ordered by time.
- */
+// nothing records `expired` as an event: it is read from expires_at
 export function timelineSql(id: string): SqlQuery {
   const sql = `SELECT event, at FROM (
       SELECT 'accepted' AS event, created_at AS at, 0 AS rank, 0::bigint AS seq FROM messages WHERE id = $1::uuid
@@ -78,7 +74,6 @@ export function timelineSql(id: string): SqlQuery {
   return { sql, params: [id] };
 }
 
-/** Read-only queries of the support API over every message, whatever its state or player. */
 @Injectable()
 export class SupportRepository {
   constructor(
@@ -97,10 +92,7 @@ export class SupportRepository {
     return rows[0] ?? null;
   }
 
-  /**
-   * A message with its timeline, attempts and outbox, read from one snapshot: separate reads could
-   * show a callback as sent without the attempt that sent it.
-   */
+  // one snapshot: separate reads could show a callback as sent without the attempt that sent it
   messageDetail(id: string): Promise<SupportDetail | null> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const run = <T>(query: SqlQuery): Promise<T> => manager.query(query.sql, query.params);

@@ -9,11 +9,7 @@ export interface CallbackParams {
   apiKey: string;
 }
 
-/**
- * `callbackUrl` with Smartico's four parameters appended. Existing query parameters are kept
- * byte for byte (a signed URL stays valid), except ones named like ours, which ours replace.
- * The fragment is dropped: it is never sent.
- */
+// existing parameters kept byte for byte (a signed URL stays valid), except ones named like ours
 export function buildCallbackUrl(callbackUrl: string, params: CallbackParams): string {
   if (!isCallbackStatus(params.status)) throw new TypeError(`not a callback status: ${String(params.status)}`);
   const url = new URL(callbackUrl);

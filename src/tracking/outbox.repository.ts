@@ -27,28 +27,24 @@ export interface CallbackCounts {
   lagSeconds: number;
 }
 
-/** An attempt at one of a message's callbacks, for support. */
 export type AttemptEntry = Pick<CallbackRow, 'status'> & Pick<CallbackAttemptRow, 'attempted_at' | 'http_status' | 'error' | 'duration_ms'>;
-/** A message's callback as support sees it; next_attempt_at is null unless pending. */
 export type OutboxEntry = Pick<CallbackRow, 'status' | 'state' | 'attempts' | 'sent_at' | 'last_error'> & { next_attempt_at: Date | null };
 
-/** The callbacks outbox (README.md, "The outbox"): claiming due work under a lease, recording attempts, re-queueing the dead. */
+/** README.md, "The outbox". */
 @Injectable()
 export class OutboxRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Claims up to `limit` due callbacks for `leaseMs`, the funnel kept in order. */
   claimDue(limit: number, leaseMs: number): Promise<ClaimedCallback[]> {
     return namedQuery<ClaimedCallback>(this.dataSource, CLAIM_CALLBACKS, [limit, leaseMs]);
   }
 
-  /** Gives back claims that were never sent (at shutdown): they are due again at once, elsewhere. */
+  /** At shutdown: unsent claims are due again at once, elsewhere. */
   async releaseClaims(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.dataSource.query(RELEASE_CLAIMS, [ids]);
   }
 
-  /** Records attempts and their outcomes, many in one statement (one commit for a whole wave of sends). */
   async recordAttempts(records: AttemptRecord[]): Promise<void> {
     if (records.length === 0) return;
     await namedQuery(this.dataSource, RECORD_ATTEMPTS, [
@@ -62,7 +58,6 @@ export class OutboxRepository {
     ]);
   }
 
-  /** Puts a message's dead callbacks back in the queue with a fresh retry window; returns how many. */
   async requeueDead(messageId: string): Promise<number> {
     const [rows]: [unknown[], number] = await this.dataSource.query(REQUEUE_DEAD, [messageId]);
     return rows.length;
@@ -73,12 +68,11 @@ export class OutboxRepository {
     return rows[0];
   }
 
-  /** Every attempt at the message's callbacks, oldest first; `manager` reads within a caller's transaction. */
+  // `manager`: within the caller's transaction
   attemptsOf(messageId: string, manager: EntityManager = this.dataSource.manager): Promise<AttemptEntry[]> {
     return run(manager, callbackAttemptsSql(messageId));
   }
 
-  /** The message's callbacks in funnel order. */
   entriesOf(messageId: string, manager: EntityManager = this.dataSource.manager): Promise<OutboxEntry[]> {
     return run(manager, outboxSql(messageId));
   }

@@ -2,10 +2,7 @@ import type { SqlQuery } from '../database/named-query';
 import { CALLBACK_STATUS_LIST_SQL, funnelRankSql } from '../messages/message-status';
 import { callbackTable } from './callback.table';
 
-/**
- * The outbox rule, for the statements that change a message's state: `eventsSql` yields
- * (message_id, event) rows; the events Smartico hears become callbacks in the same statement.
- */
+/** For the statements that change a message's state: `eventsSql` yields (message_id, event) rows. */
 export const enqueueCallbacksSql = (eventsSql: string): string => `
   INSERT INTO ${callbackTable.name} (${callbackTable.list(callbackTable.inserted)})
   SELECT message_id, event, ${funnelRankSql('event')}
@@ -18,7 +15,7 @@ export const CLAIM_CALLBACKS = { name: 'cim_claim_callbacks', text: 'SELECT * FR
 
 export const RELEASE_CLAIMS = `UPDATE callbacks SET locked_until = NULL, attempts = attempts - 1 WHERE id = ANY($1::bigint[]) AND state = 'pending'`;
 
-/** A retry also moves the later statuses of the same message back to at least its own next attempt. */
+// a retry also pushes the later statuses of its message back to its own next attempt
 export const RECORD_ATTEMPTS = {
   name: 'cim_record_attempts',
   text: `WITH input AS (
@@ -53,7 +50,6 @@ export const COUNTS = `SELECT (SELECT count(*) FROM callbacks WHERE state = 'pen
               COALESCE((SELECT extract(epoch FROM now() - min(next_attempt_at)) FROM callbacks
                          WHERE state = 'pending' AND next_attempt_at <= now()), 0)::float8 AS "lagSeconds"`;
 
-/** Every attempt at every status callback of the message, oldest first. */
 export function callbackAttemptsSql(id: string): SqlQuery {
   const sql = `SELECT c.status, a.attempted_at, a.http_status, a.error, a.duration_ms
       FROM callbacks c JOIN callback_attempts a ON a.callback_id = c.id
@@ -62,7 +58,6 @@ export function callbackAttemptsSql(id: string): SqlQuery {
   return { sql, params: [id] };
 }
 
-/** The outbox rows of the message in funnel order; next_attempt_at only means something while pending. */
 export function outboxSql(id: string): SqlQuery {
   const sql = `SELECT status, state, attempts, CASE WHEN state = 'pending' THEN next_attempt_at END AS next_attempt_at, sent_at, last_error
       FROM callbacks WHERE message_id = $1::uuid
