@@ -1,7 +1,7 @@
 /**
  * Support search plans at scale: seeds 1,000,000 messages (about 50,000 players, 5 gateways, 90
  * days, every status) with their events, callbacks and attempts, ANALYZEs, then EXPLAIN ANALYZEs
- * every statement the support API issues — built by the same functions SupportRepository uses —
+ * every statement the support API issues — built by the same functions its repositories use —
  * and fails (exit 1) if any plan reads messages (or events, callbacks, attempts) by a Seq Scan.
  *   npx tsx bench/explain-support.ts [--rows 1000000] [--drop-index messages_status_created_idx]
  * --drop-index shows the plans without an index (the run then reports what would seq-scan).
@@ -10,9 +10,12 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 
 import { dataSourceOptions } from '../src/database/data-source';
-import { MessageRepository } from '../src/messages/message.repository';
+import type { SqlQuery } from '../src/database/named-query';
+import { lastSeenSql } from '../src/inbox/presence.repository';
+import { COUNT_UNREAD } from '../src/messages/message.repository';
 import { SUPPORT_DEFAULT_LIMIT } from '../src/support/support.dto';
-import { callbackAttemptsSql, lastSeenSql, messageSql, outboxSql, searchSql, SqlQuery, SupportSearch, timelineSql } from '../src/support/support.repository';
+import { messageSql, searchSql, SupportSearch, timelineSql } from '../src/support/support.repository';
+import { callbackAttemptsSql, outboxSql } from '../src/tracking/outbox.sql';
 import { benchDatabase } from './lib/bench-database';
 
 const args = new Map<string, string>();
@@ -120,7 +123,7 @@ async function seed(db: Client): Promise<void> {
   }
   await db.query(`ANALYZE`);
   log(`rebuilt ${indexes.length - (DROP_INDEX === undefined ? 0 : 1)} indexes and analyzed in ${seconds(started)}`);
-  const { rows: counts } = await db.query(
+  const { rows: counts } = await db.query<Record<string, string>>(
     `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_events) AS events,
             (SELECT count(*) FROM callbacks) AS callbacks, (SELECT count(*) FROM callback_attempts) AS attempts`,
   );
@@ -154,19 +157,8 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
   const playerCursor = await cursorAfter(search({ extUserId: player, limit: 5 }));
   const failedCursor = await cursorAfter(search({ status: 'failed' }));
 
-  const unread: SqlQuery[] = [];
-  // the statement the repository sends, captured from TypeORM's pg pool (it runs as a named prepared statement)
-  const recorder = {
-    driver: {
-      master: {
-        query: async ({ text, values }: { text: string; values: unknown[] }) => {
-          unread.push({ sql: text, params: values });
-          return { rows: [{ count: 0 }] };
-        },
-      },
-    },
-  } as unknown as DataSource;
-  await new MessageRepository(recorder).countUnread(player);
+  // the statement the repository sends (as a named prepared statement)
+  const unread: SqlQuery = { sql: COUNT_UNREAD.text, params: [player] };
 
   const list: Array<[string, SqlQuery]> = [
     ['no filter (newest 50)', search({})],
@@ -192,7 +184,7 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
     ['every filter', search({ extUserId: player, imUid, status: 'opened', fromMs: now - 90 * day, toMs: now, cursor: playerCursor })],
     ['unknown player (nothing matches)', search({ extUserId: "' OR 1=1 --" })],
     ['player page: messages', search({ extUserId: player })],
-    ['player page: unread count (MessageRepository.countUnread)', unread[0]],
+    ['player page: unread count (MessageRepository.countUnread)', unread],
     ['player page: last seen', lastSeenSql(player)],
     ['detail: message', messageSql(messageId)],
     ['detail: timeline', timelineSql(messageId)],
@@ -239,8 +231,11 @@ async function main(): Promise<void> {
     const list = await scenarios(db);
     log('');
     for (const [name, query] of list) {
-      const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params);
-      const [{ Plan: plan, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode; 'Execution Time': number }>;
+      const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode; 'Execution Time': number }> }>(
+        `EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`,
+        query.params,
+      );
+      const [{ Plan: plan, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'];
       const seqScans: string[] = [];
       const lines: string[] = [];
       walk(plan, (node, depth) => {

@@ -2,16 +2,14 @@ import 'reflect-metadata';
 
 import { DataSource, DataSourceOptions } from 'typeorm';
 
-import { MessageEntity } from '../messages/message.entity';
 import { migrations } from './migrations';
-
-export const entities = [MessageEntity];
 
 export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities,
+    // no entities: queries are raw SQL over the table declarations (src/database/table.ts)
+    entities: [],
     migrations,
     migrationsRun: false,
     synchronize: false,

@@ -1,14 +1,37 @@
-import type { Pool, QueryResultRow } from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
-/**
- * Runs a hot statement as a named prepared statement on TypeORM's own pg pool: each connection
- * parses and plans it once and then only binds values (TypeORM's query() sends every statement
- * unnamed, so PostgreSQL plans it anew each time). For statements that run per message or per
- * callback; `name` must be unique to `text`.
- */
-export async function namedQuery<R extends QueryResultRow>(dataSource: DataSource, name: string, text: string, values: unknown[]): Promise<R[]> {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query<R>({ name, text, values });
-  return result.rows;
+/** `name` must be unique to `text`. */
+export interface NamedStatement {
+  name: string;
+  text: string;
+}
+
+export interface SqlQuery {
+  sql: string;
+  params: unknown[];
+}
+
+// each connection plans the statement once; TypeORM's query() sends every statement unnamed, planned anew
+export async function namedQuery<R extends QueryResultRow>(dataSource: DataSource, statement: NamedStatement, values: unknown[]): Promise<R[]> {
+  const [client, release] = (await (dataSource.driver as PostgresDriver).obtainMasterConnection()) as [PoolClient, (error?: Error) => void];
+  // as pg's pool.query does: a connection lost mid-query rejects it instead of crashing the process,
+  // and a client that failed a query is dropped rather than reused
+  return new Promise<R[]>((resolve, reject) => {
+    let settled = false;
+    const settle = (error: Error | undefined, rows?: R[]): void => {
+      if (settled) return;
+      settled = true;
+      client.removeListener('error', settle);
+      release(error);
+      if (error === undefined) resolve(rows!);
+      else reject(error);
+    };
+    client.once('error', settle);
+    client.query<R>({ name: statement.name, text: statement.text, values }).then(
+      (result) => settle(undefined, result.rows),
+      (error: Error) => settle(error),
+    );
+  });
 }

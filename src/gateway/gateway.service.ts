@@ -39,11 +39,11 @@ export class GatewayService {
     try {
       outcome = await this.messages.insertOrFind({
         id: randomUUID(),
-        gatewayId: gateway.id,
-        imUid: request.im_uid,
-        extUserId: request.ext_user_id,
+        gateway_id: gateway.id,
+        im_uid: request.im_uid,
+        ext_user_id: request.ext_user_id,
         body: request.body,
-        callbackUrl: request.callback_url,
+        callback_url: request.callback_url,
         extension,
         ...fields,
       });

@@ -13,6 +13,7 @@ import { InboxService } from './inbox.service';
 import { LivePushService } from './live-push.service';
 import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
+import { PresenceRepository } from './presence.repository';
 
 const CATCH_UP_PAGE = 500;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -30,6 +31,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly auth: PlayerAuthService,
     private readonly inbox: InboxService,
     private readonly messages: MessageRepository,
+    private readonly presence: PresenceRepository,
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
     private readonly metrics: Metrics,
@@ -127,7 +129,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private touchPresence(playerId: string): void {
-    this.messages.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
+    this.presence.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {

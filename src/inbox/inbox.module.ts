@@ -10,11 +10,12 @@ import { LivePushService } from './live-push.service';
 import { PlayerAuthGuard } from './player-auth.guard';
 import { PlayerAuthService } from './player-auth.service';
 import { PlayerSessions } from './player-sessions';
+import { PresenceRepository } from './presence.repository';
 
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService],
-  exports: [InboxService, InboxPublisher, PlayerAuthService],
+  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService, PresenceRepository],
+  exports: [InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })
 export class InboxModule {}

@@ -2,10 +2,12 @@ import { Injectable } from '@nestjs/common';
 
 import type { InboxCursor } from '../messages/inbox-cursor';
 import { MessageRepository } from '../messages/message.repository';
-import type { MessageRow, MessageView } from '../messages/message.view';
+import type { MessageRow } from '../messages/message.table';
+import type { MessageView } from '../messages/message.view';
 import { toMessageView } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
-import type { MessageEvent, PlayerAction } from '../messages/message-transitions';
+import { MessageStateRepository } from '../messages/message-state.repository';
+import type { MessageEvent, PlayerAction } from '../messages/message-status';
 import { Metrics } from '../metrics/metrics.service';
 import { ClickLinks } from '../tracking/click-links';
 import { InboxPublisher } from './inbox.publisher';
@@ -27,6 +29,7 @@ export interface InboxList {
 export class InboxService {
   constructor(
     private readonly messages: MessageRepository,
+    private readonly states: MessageStateRepository,
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
     private readonly links: ClickLinks,
@@ -48,13 +51,12 @@ export class InboxService {
 
   /** opened / clicked / archive; null when the message is not this player's (or no longer shown). */
   async act(playerId: string, messageId: string, action: Exclude<PlayerAction, 'deliver' | 'read'>): Promise<MessageView | null> {
-    const outcome = await this.messages.applyAction(playerId, messageId, action);
+    const outcome = await this.states.applyAction(playerId, messageId, action);
     if (outcome === null) return null;
     this.events.publishChanged(outcome.row, outcome.events);
     return this.toView(outcome.row);
   }
 
-  /** Tells the player's sockets (on every instance) about a change made anywhere. */
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
     if (events.some((event) => event !== 'delivered')) this.publisher.update(row.ext_user_id, this.toView(row));
     if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
@@ -64,7 +66,7 @@ export class InboxService {
 
   /** Marks everything read. Sends no callbacks: the player did not view these messages. */
   async readAll(playerId: string): Promise<number> {
-    const changed = await this.messages.markAllRead(playerId);
+    const changed = await this.states.markAllRead(playerId);
     if (changed.length > 0) {
       for (const row of await this.messages.findVisibleByIds(changed)) this.publisher.update(playerId, this.toView(row));
       this.publisher.unread(playerId, await this.messages.countUnread(playerId));
@@ -72,9 +74,9 @@ export class InboxService {
     return changed.length;
   }
 
-  /** The client's ack of a pushed message; true when this ack is the one that delivered it. */
+  /** true when this ack is the one that delivered it */
   async markDelivered(playerId: string, messageId: string): Promise<boolean> {
-    const row = await this.messages.markDelivered(playerId, messageId);
+    const row = await this.states.markDelivered(playerId, messageId);
     if (row !== null) {
       this.metrics.deliveryLatency.observe(Math.max(0, Date.now() - row.created_at.getTime()) / 1000);
       this.events.publishChanged(row, ['delivered']);

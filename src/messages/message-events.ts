@@ -1,20 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 
-import type { MessageRow } from './message.view';
-import type { MessageEvent } from './message-transitions';
+import type { MessageRow } from './message.table';
+import type { MessageEvent } from './message-status';
 
 export interface MessageChanged {
   row: MessageRow;
   events: MessageEvent[];
 }
 
-/**
- * In-process notifications between modules, always after the change is committed: the gateway
- * announces accepted messages without knowing who pushes them; whoever changes a message's state
- * (a player, a tracked link, the expiry sweep) says so once, and the inbox and the callback
- * dispatcher react.
- */
+/** In-process notifications between modules, always after the change is committed. */
 @Injectable()
 export class MessageEvents {
   private readonly logger = new Logger(MessageEvents.name);

@@ -2,7 +2,7 @@ import { readWellKnownFields } from './message-fields';
 
 describe('readWellKnownFields', () => {
   it('defaults without an extension', () => {
-    expect(readWellKnownFields(undefined)).toEqual({ display: 'both', priority: 'normal', category: null, expiresAt: null });
+    expect(readWellKnownFields(undefined)).toEqual({ display: 'both', priority: 'normal', category: null, expires_at: null });
   });
 
   it('reads valid values', () => {
@@ -10,7 +10,7 @@ describe('readWellKnownFields', () => {
       display: 'inbox',
       priority: 'high',
       category: 'bonus',
-      expiresAt: new Date('2030-05-01T08:00:00Z'),
+      expires_at: new Date('2030-05-01T08:00:00Z'),
     });
   });
 
@@ -20,14 +20,14 @@ describe('readWellKnownFields', () => {
     [{ priority: 'urgent' }, 'priority', 'normal'],
     [{ category: '' }, 'category', null],
     [{ category: ['a'] }, 'category', null],
-    [{ expires_at: 'tomorrow' }, 'expiresAt', null],
-    [{ expires_at: 1893456000 }, 'expiresAt', null],
-    [{ expires_at: '2030-13-45T00:00:00Z' }, 'expiresAt', null],
+    [{ expires_at: 'tomorrow' }, 'expires_at', null],
+    [{ expires_at: 1893456000 }, 'expires_at', null],
+    [{ expires_at: '2030-13-45T00:00:00Z' }, 'expires_at', null],
   ])('falls back to the default for %j', (extension, key, expected) => {
     expect(readWellKnownFields(extension)[key as 'display']).toEqual(expected);
   });
 
   it('reads a bare date as midnight UTC', () => {
-    expect(readWellKnownFields({ expires_at: '2030-01-02' }).expiresAt).toEqual(new Date('2030-01-02T00:00:00Z'));
+    expect(readWellKnownFields({ expires_at: '2030-01-02' }).expires_at).toEqual(new Date('2030-01-02T00:00:00Z'));
   });
 });

@@ -1,22 +1,15 @@
+import type { NewMessage } from './message.table';
+
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
 export type MessagePriority = 'high' | 'normal';
 
-export interface WellKnownFields {
-  display: MessageDisplay;
-  priority: MessagePriority;
-  category: string | null;
-  expiresAt: Date | null;
-}
+export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at'>;
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
 // ISO 8601 date-time with an explicit offset (or Z); a bare date means midnight UTC
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 
-/**
- * Reads the well-known `extension` keys that drive behaviour (SPEC §2). Smartico template fields
- * are operator-defined, so a value of the wrong shape falls back to the default instead of
- * refusing the message: the whole extension is still kept and handed to clients untouched.
- */
+// template fields are operator-defined: a value of the wrong shape falls back to the default, the message is kept
 export function readWellKnownFields(extension: Record<string, unknown> | undefined): WellKnownFields {
   const display = extension?.display;
   const priority = extension?.priority;
@@ -25,7 +18,7 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
     display: typeof display === 'string' && DISPLAYS.includes(display) ? (display as MessageDisplay) : 'both',
     priority: priority === 'high' ? 'high' : 'normal',
     category: typeof category === 'string' && category.length > 0 ? category.slice(0, 255) : null,
-    expiresAt: parseExpiry(extension?.expires_at),
+    expires_at: parseExpiry(extension?.expires_at),
   };
 }
 

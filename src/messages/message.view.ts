@@ -1,27 +1,8 @@
 import { toIso } from '../common/iso-time';
+import type { MessageRow } from './message.table';
 import type { MessageDisplay, MessagePriority } from './message-fields';
 
-/** A messages row as the repository selects it (snake_case, timestamps as Date). */
-export interface MessageRow {
-  id: string;
-  gateway_id: string;
-  im_uid: string;
-  ext_user_id: string;
-  body: string;
-  callback_url: string;
-  extension: Record<string, unknown> | null;
-  display: MessageDisplay;
-  priority: MessagePriority;
-  category: string | null;
-  expires_at: Date | null;
-  created_at: Date;
-  delivered_at: Date | null;
-  opened_at: Date | null;
-  clicked_at: Date | null;
-  read_at: Date | null;
-  archived_at: Date | null;
-  failed_at: Date | null;
-}
+export type { MessageRow } from './message.table';
 
 /** What players' clients get (SPEC §3). `id` is the ext_message_id Smartico knows. */
 export interface MessageView {

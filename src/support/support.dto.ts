@@ -6,9 +6,10 @@ import { toInt } from '../common/query-transforms';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { MessageViewDto } from '../inbox/inbox.dto';
 import { decodeCursor } from '../messages/inbox-cursor';
+import { CALLBACK_STATUSES, FURTHEST_STATUSES, FurthestStatus, TIMELINE_EVENTS } from '../messages/message-status';
+import { CALLBACK_STATES } from '../tracking/callback.table';
 import { parseIsoInstant } from './iso-instant';
 import type { SupportSearch } from './support.repository';
-import { FURTHEST_STATUSES, FurthestStatus } from './support.view';
 
 export const SUPPORT_DEFAULT_LIMIT = 50;
 /** Over this a search is refused (400), as the inbox does, rather than silently shortened. */
@@ -136,12 +137,12 @@ export class SupportMessageListDto {
 }
 
 export class TimelineEntryDto {
-  @ApiProperty({ enum: ['accepted', 'delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired'], example: 'delivered' }) event!: string;
+  @ApiProperty({ enum: TIMELINE_EVENTS, example: 'delivered' }) event!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
 }
 
 export class CallbackAttemptDto {
-  @ApiProperty({ enum: ['delivered', 'opened', 'clicked', 'failed'], description: 'the status reported' }) status!: string;
+  @ApiProperty({ enum: CALLBACK_STATUSES, description: 'the status reported' }) status!: string;
   @ApiProperty({ format: 'date-time' }) attempted_at!: string;
   @ApiProperty({ nullable: true, type: Number, description: "Smartico's HTTP status; null when no answer came", example: 200 })
   http_status!: number | null;
@@ -151,8 +152,8 @@ export class CallbackAttemptDto {
 }
 
 export class OutboxEntryDto {
-  @ApiProperty({ enum: ['delivered', 'opened', 'clicked', 'failed'] }) status!: string;
-  @ApiProperty({ enum: ['pending', 'sent', 'dead'], description: 'dead: retries gave up; POST …/callbacks/retry re-queues it' }) state!: string;
+  @ApiProperty({ enum: CALLBACK_STATUSES }) status!: string;
+  @ApiProperty({ enum: CALLBACK_STATES, description: 'dead: retries gave up; POST …/callbacks/retry re-queues it' }) state!: string;
   @ApiProperty({ example: 1 }) attempts!: number;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when the next try is due; null unless pending' })
   next_attempt_at!: string | null;

@@ -1,7 +1,8 @@
 import type { QueryRunner } from 'typeorm';
 
 import { CreateSupportStatusIndex1763820000000 } from '../database/migrations/1763820000000-CreateSupportStatusIndex';
-import { FURTHEST_STATUS_SQL, searchSql, SupportSearch } from './support.repository';
+import { FURTHEST_STATUS_SQL } from '../messages/message-status';
+import { searchSql, SupportSearch } from './support.repository';
 
 const squash = (sql: string): string => sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
 
@@ -10,7 +11,7 @@ describe('support search SQL', () => {
 
   it('filters status by the very expression the status index is built on (the planner matches them textually)', async () => {
     const statements: string[] = [];
-    const runner = { query: async (sql: string) => void statements.push(sql) } as unknown as QueryRunner;
+    const runner = { query: (sql: string) => Promise.resolve(void statements.push(sql)) } as unknown as QueryRunner;
     await new CreateSupportStatusIndex1763820000000().up(runner);
     expect(squash(statements.join(' '))).toContain(squash(`ON messages (${FURTHEST_STATUS_SQL}, created_at DESC, id DESC)`));
     expect(squash(searchSql({ ...none, status: 'failed' }).sql)).toContain(squash(`${FURTHEST_STATUS_SQL} = $1::text`));

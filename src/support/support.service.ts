@@ -2,11 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 
 import { toIso } from '../common/iso-time';
 import { InboxPublisher } from '../inbox/inbox.publisher';
+import { PresenceRepository } from '../inbox/presence.repository';
 import { MessageRepository } from '../messages/message.repository';
 import { ClickLinks } from '../tracking/click-links';
+import type { OutboxEntry } from '../tracking/outbox.repository';
 import { TrackingService } from '../tracking/tracking.service';
 import { SUPPORT_DEFAULT_LIMIT } from './support.dto';
-import { OutboxRow, SupportRepository, SupportSearch } from './support.repository';
+import { SupportRepository, SupportSearch } from './support.repository';
 import { SupportMessageView, SupportRow, toSupportView } from './support.view';
 
 export interface SupportMessageList {
@@ -18,7 +20,7 @@ export interface SupportMessageDetail {
   message: SupportMessageView;
   timeline: Array<{ event: string; at: string }>;
   callbacks: Array<{ status: string; attempted_at: string; http_status: number | null; error: string | null; duration_ms: number }>;
-  outbox: Array<Omit<OutboxRow, 'next_attempt_at' | 'sent_at'> & { next_attempt_at: string | null; sent_at: string | null }>;
+  outbox: Array<Omit<OutboxEntry, 'next_attempt_at' | 'sent_at'> & { next_attempt_at: string | null; sent_at: string | null }>;
 }
 
 export interface SupportPlayer {
@@ -37,6 +39,7 @@ export class SupportService {
   constructor(
     private readonly support: SupportRepository,
     private readonly messages: MessageRepository,
+    private readonly presence: PresenceRepository,
     private readonly tracking: TrackingService,
     private readonly publisher: InboxPublisher,
     private readonly links: ClickLinks,
@@ -64,7 +67,7 @@ export class SupportService {
     const [messages, unread, lastSeen, connected] = await Promise.all([
       this.search({ extUserId, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: SUPPORT_DEFAULT_LIMIT }),
       this.messages.countUnread(extUserId),
-      this.support.lastSeen(extUserId),
+      this.presence.lastSeen(extUserId),
       this.isConnected(extUserId),
     ]);
     return { ext_user_id: extUserId, unread_count: unread, last_seen_at: toIso(lastSeen), connected, messages };

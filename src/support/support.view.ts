@@ -1,9 +1,7 @@
-import type { MessageRow, MessageView } from '../messages/message.view';
+import type { MessageRow } from '../messages/message.table';
+import type { MessageView } from '../messages/message.view';
 import { toMessageView } from '../messages/message.view';
-
-/** The furthest a message got: clicked, else opened, else delivered, else failed, else accepted. */
-export const FURTHEST_STATUSES = ['accepted', 'delivered', 'opened', 'clicked', 'failed'] as const;
-export type FurthestStatus = (typeof FURTHEST_STATUSES)[number];
+import type { FurthestStatus } from '../messages/message-status';
 
 /** A messages row with its furthest status, computed by the database (SupportRepository). */
 export interface SupportRow extends MessageRow {

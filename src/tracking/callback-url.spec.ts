@@ -1,4 +1,5 @@
-import { buildCallbackUrl, CALLBACK_STATUSES, CallbackStatus, FUNNEL_STATUSES, isCallbackStatus } from './callback-url';
+import { CALLBACK_STATUSES, CallbackStatus, FUNNEL_STATUSES, isCallbackStatus } from '../messages/message-status';
+import { buildCallbackUrl } from './callback-url';
 
 const params = { messageId: '7f1c0a52-9a43-4f1e-8d2a-1b5e0c3d4e5f', status: 'delivered' as const, apiKey: 'key-123' };
 

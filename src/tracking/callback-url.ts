@@ -1,14 +1,7 @@
-/** Funnel statuses in the order a player reaches them; a later one implies the earlier ones. */
-export const FUNNEL_STATUSES = ['delivered', 'opened', 'clicked'] as const;
+import { CallbackStatus, isCallbackStatus } from '../messages/message-status';
 
-/** The statuses we report: only values from Smartico's list, `failed` outside the funnel. */
-export const CALLBACK_STATUSES = [...FUNNEL_STATUSES, 'failed'] as const;
-
-export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
-
-export function isCallbackStatus(value: string): value is CallbackStatus {
-  return (CALLBACK_STATUSES as readonly string[]).includes(value);
-}
+// the dispatcher checks statuses where it builds URLs
+export { isCallbackStatus };
 
 export interface CallbackParams {
   messageId: string;
@@ -16,11 +9,7 @@ export interface CallbackParams {
   apiKey: string;
 }
 
-/**
- * `callbackUrl` with Smartico's four parameters appended. Existing query parameters are kept
- * byte for byte (a signed URL stays valid), except ones named like ours, which ours replace.
- * The fragment is dropped: it is never sent.
- */
+// existing parameters kept byte for byte (a signed URL stays valid), except ones named like ours
 export function buildCallbackUrl(callbackUrl: string, params: CallbackParams): string {
   if (!isCallbackStatus(params.status)) throw new TypeError(`not a callback status: ${String(params.status)}`);
   const url = new URL(callbackUrl);

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { ExpiryCursor, MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
+import { MessageStateRepository } from '../messages/message-state.repository';
 import { Metrics } from '../metrics/metrics.service';
 import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinks } from './click-links';
@@ -24,6 +25,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly messages: MessageRepository,
+    private readonly states: MessageStateRepository,
     private readonly outbox: OutboxRepository,
     private readonly links: ClickLinks,
     private readonly events: MessageEvents,
@@ -51,7 +53,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   async recordClick(token: string): Promise<string | null> {
     const target = this.links.verify(token);
     if (target === null) return null;
-    const outcome = await this.messages.applyActionToMessage(target.messageId, 'click');
+    const outcome = await this.states.applyActionToMessage(target.messageId, 'click');
     if (outcome === null) return null;
     this.events.publishChanged(outcome.row, outcome.events);
     return target.targetUrl;
@@ -62,7 +64,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     let total = 0;
     try {
       for (;;) {
-        const failed = await this.messages.failExpiredUndelivered(SWEEP_BATCH);
+        const failed = await this.states.failExpiredUndelivered(SWEEP_BATCH);
         for (const row of failed) this.events.publishChanged(row, ['failed']);
         total += failed.length;
         if (failed.length < SWEEP_BATCH) break;

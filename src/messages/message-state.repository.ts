@@ -1,0 +1,142 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+import { GroupCommit } from '../common/group-commit';
+import { namedQuery } from '../database/named-query';
+import { enqueueCallbacksSql } from '../tracking/outbox.sql';
+import { VISIBLE } from './message.repository';
+import { MessageRow, messageTable } from './message.table';
+import { MessageEvent, PlayerAction, StateColumn } from './message-status';
+import { planTransition } from './message-transitions';
+
+const COLUMNS = messageTable.list();
+const ACK_BATCHES_IN_FLIGHT = 2;
+// nobody waits on an ack: it can wait for others to share its statement
+const ACK_LINGER_MS = 5;
+
+const MARK_DELIVERED = {
+  name: 'cim_mark_delivered',
+  text: `WITH delivered AS (
+         UPDATE messages m SET delivered_at = now()
+           FROM unnest($1::uuid[], $2::text[]) AS a(id, player)
+          WHERE m.id = a.id AND m.ext_user_id = a.player AND m.delivered_at IS NULL AND m.failed_at IS NULL
+          RETURNING m.*
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'delivered', delivered_at FROM delivered
+       ), enqueued AS (
+         ${enqueueCallbacksSql(`SELECT id, 'delivered' FROM delivered`)}
+       )
+       SELECT ${COLUMNS} FROM delivered`,
+};
+
+export interface ActionOutcome {
+  row: MessageRow;
+  events: MessageEvent[];
+}
+
+/** Each change records its events and enqueues its callbacks in the same statement or transaction. */
+@Injectable()
+export class MessageStateRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The row when this ack delivered it; null when already delivered, another player's, or failed. */
+  markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
+    return this.deliveries.submit({ playerId, id });
+  }
+
+  private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>((acks) => this.markDeliveredMany(acks), {
+    maxBatch: 500,
+    maxInFlight: ACK_BATCHES_IN_FLIGHT,
+    lingerMs: ACK_LINGER_MS,
+  });
+
+  private async markDeliveredMany(acks: Array<{ playerId: string; id: string }>): Promise<Array<MessageRow | null>> {
+    const rows = await namedQuery<MessageRow>(this.dataSource, MARK_DELIVERED, [acks.map((ack) => ack.id), acks.map((ack) => ack.playerId)]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // an id acked twice in one batch is delivered once: the first ack gets the row
+    return acks.map((ack) => {
+      const row = byId.get(ack.id);
+      if (row === undefined || row.ext_user_id !== ack.playerId) return null;
+      byId.delete(ack.id);
+      return row;
+    });
+  }
+
+  applyAction(playerId: string, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND ${VISIBLE}`, [id, playerId], action);
+  }
+
+  // the signed token names the message: a click on an archived message's link still counts
+  applyActionToMessage(id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1`, [id], action);
+  }
+
+  private applyActionWhere(where: string, params: unknown[], action: PlayerAction): Promise<ActionOutcome | null> {
+    const id = params[0] as string;
+    return this.dataSource.transaction(async (manager) => {
+      const locked: MessageRow[] = await manager.query(`SELECT ${COLUMNS} FROM messages WHERE ${where} FOR UPDATE`, params);
+      const current = locked[0];
+      if (current === undefined) return null;
+      const plan = planTransition(current, action);
+      if (plan.set.length === 0) return { row: current, events: [] };
+      const row = await this.setNow(manager, id, plan.set);
+      await this.recordEvents(manager, id, plan.events);
+      return { row, events: plan.events };
+    });
+  }
+
+  markAllRead(playerId: string): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ id: string }> = await manager.query(
+        `WITH changed AS (
+           UPDATE messages SET read_at = now()
+            WHERE ext_user_id = $1 AND read_at IS NULL AND ${VISIBLE}
+            RETURNING id, read_at
+         )
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'read', read_at FROM changed
+         RETURNING message_id AS id`,
+        [playerId],
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
+  private async setNow(manager: EntityManager, id: string, columns: StateColumn[]): Promise<MessageRow> {
+    const assignments = columns.map((column) => `${messageTable.col(column)} = now()`).join(', ');
+    // TypeORM answers an UPDATE with [rows, rowCount]
+    const [rows]: [MessageRow[], number] = await manager.query(`UPDATE messages SET ${assignments} WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
+    return rows[0];
+  }
+
+  private async recordEvents(manager: EntityManager, id: string, events: MessageEvent[]): Promise<void> {
+    await manager.query(
+      `WITH recorded AS (
+         INSERT INTO message_events (message_id, event, at)
+         SELECT $1, event, now() FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n
+       )
+       ${enqueueCallbacksSql(`SELECT $1::uuid, event FROM unnest($2::text[]) AS u(event)`)}`,
+      [id, events],
+    );
+  }
+
+  async failExpiredUndelivered(limit: number): Promise<MessageRow[]> {
+    return this.dataSource.query(
+      `WITH due AS (
+         SELECT id FROM messages
+          WHERE expires_at <= now() AND delivered_at IS NULL AND failed_at IS NULL
+          ORDER BY expires_at
+          LIMIT $1
+          FOR UPDATE SKIP LOCKED
+       ), failed AS (
+         UPDATE messages m SET failed_at = now() FROM due WHERE m.id = due.id RETURNING m.*
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'failed', failed_at FROM failed
+       ), enqueued AS (
+         ${enqueueCallbacksSql(`SELECT id, 'failed' FROM failed`)}
+       )
+       SELECT ${COLUMNS} FROM failed`,
+      [limit],
+    );
+  }
+}

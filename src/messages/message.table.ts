@@ -1,0 +1,36 @@
+import { bigint, defineTable, InsertOf, jsonb, RowOf, text, timestamptz, uuid } from '../database/table';
+import type { MessageDisplay, MessagePriority } from './message-fields';
+import type { MessageEvent } from './message-status';
+
+/** One Custom IM as Smartico sent it, with what the player did with it. */
+export const messageTable = defineTable('messages', {
+  id: uuid(),
+  gateway_id: text(),
+  im_uid: text(),
+  ext_user_id: text(),
+  body: text(),
+  callback_url: text(),
+  extension: jsonb<Record<string, unknown>>().orNull(),
+  display: text<MessageDisplay>(),
+  priority: text<MessagePriority>(),
+  category: text().orNull(),
+  expires_at: timestamptz().orNull(),
+  created_at: timestamptz().notInserted(),
+  delivered_at: timestamptz().orNull().notInserted(),
+  opened_at: timestamptz().orNull().notInserted(),
+  clicked_at: timestamptz().orNull().notInserted(),
+  read_at: timestamptz().orNull().notInserted(),
+  archived_at: timestamptz().orNull().notInserted(),
+  failed_at: timestamptz().orNull().notInserted(),
+});
+
+/** Every state change of a message, written in the transaction that makes it. */
+export const messageEventTable = defineTable('message_events', {
+  id: bigint().notInserted(),
+  message_id: uuid(),
+  event: text<MessageEvent>(),
+  at: timestamptz(),
+});
+
+export type MessageRow = RowOf<typeof messageTable>;
+export type NewMessage = InsertOf<typeof messageTable>;
