@@ -17,14 +17,12 @@ import { InboxIoAdapter } from './inbox/inbox-io.adapter';
 // Fastify's JSON parser is the only one, so a form or text body is refused as 415 rather than half-parsed
 export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
-/** The Fastify adapter with our limits; shared by main.ts and the e2e tests. */
 export function createFastifyAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: MAX_REQUEST_BYTES,
     // click-tracking tokens carry their target URL: far over Fastify's default of 100
     routerOptions: { maxParamLength: 8_192 },
     trustProxy: true,
-    // logRequests writes the request lines
     logger: false,
     return503OnClosing: true,
     requestIdHeader: false,
@@ -40,23 +38,23 @@ export function createFastifyAdapter(): FastifyAdapter {
     if (stopping.has(instance)) void reply.header('connection', 'close');
     done(null, payload);
   });
-  adapter.getInstance().removeContentTypeParser('text/plain');
+  instance.removeContentTypeParser('text/plain');
   return adapter;
 }
 
 const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
 const stopping = new WeakSet<object>();
 
-/** How long keep-alive connections are still served after SIGTERM, each reply closing its connection. */
+// keep-alive connections are still served this long after SIGTERM, each reply closing its connection
 const DRAIN_GRACE_MS = 1_000;
 
-/** SIGTERM: sockets first, then HTTP drained without resetting a keep-alive client (docs/architecture.md), then the app. */
+/** SIGTERM: sockets, then HTTP drained without resetting keep-alive clients (docs/architecture.md), then the app. */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   const server = app.getHttpServer();
   stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
-  // http.Server's own close would drop idle keep-alive connections at once
+  // net.Server's close: http.Server's would drop idle keep-alive connections at once
   const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
   await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
@@ -70,7 +68,6 @@ export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   await app.close();
 }
 
-/** Pipes, filters, logger, sockets and OpenAPI: everything main.ts and the tests must configure alike. */
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));

@@ -4,11 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequestValidationError } from './request-validation.error';
 import { ErrorReply, httpStatusOf, RouteErrorMapper } from './route-error.mapper';
 
-/**
- * The one place errors become responses: a route with a mapper of its own replies in its format,
- * every other one with an HTTP status and a JSON body. Unexpected errors are logged with the
- * request id and answered generically.
- */
+/** The one place errors become responses: a route's own mapper, else HTTP status + JSON; unexpected ones are logged. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);

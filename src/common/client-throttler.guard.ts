@@ -8,10 +8,7 @@ interface IdentifiedRequest {
   ip?: string;
 }
 
-/**
- * Rate limits per caller rather than per address: a player (many players share one NAT) or a
- * support key. Runs after the auth guard of its controller.
- */
+/** Per caller, not per address (players share NATs); runs after its controller's auth guard. */
 @Injectable()
 export class ClientThrottlerGuard extends ThrottlerGuard {
   protected override getTracker(req: Record<string, unknown>): Promise<string> {

@@ -12,14 +12,12 @@ const SIZE_CONSTRAINT = 'maxLength';
 
 const FIRST_SAID = ['isDefined', 'isString', 'isObject', 'isInt', 'isBoolean'];
 
-/** Which failed rule of a field to report: presence, then type, then format, then size. */
 function rank(constraint: string): number {
   const index = FIRST_SAID.indexOf(constraint);
   if (index >= 0) return index;
   return constraint === SIZE_CONSTRAINT ? 100 : 50;
 }
 
-/** A request whose body, query or params failed validation; mapped to a transport by the exception filter. */
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';
 

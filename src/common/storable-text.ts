@@ -1,8 +1,4 @@
-/**
- * Text PostgreSQL can store as given: no NUL character (text and jsonb refuse it) and no lone UTF-16
- * surrogate (it would be stored altered, or refused inside jsonb). For an object, every key and
- * string inside it. Without this, such input would fail at the database and look like an outage.
- */
+// PostgreSQL refuses NUL in text and jsonb and alters or refuses lone surrogates: such input would look like an outage
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isStorableText(value: unknown, depth = 0): boolean {

@@ -17,21 +17,15 @@ export const CUSTOM_IM_LIMITS = {
 const { idLength, callbackUrlLength, bodyBytes, extensionBytes } = CUSTOM_IM_LIMITS;
 const kib = (bytes: number): string => `${bytes / 1024} KiB`;
 
-/** Smartico's Custom IM request as the gateway keeps it (seed 002, "Technical implementation of Custom IM API"). */
 export interface CustomImRequest {
   ext_user_id: string;
   body: string;
   im_uid: string;
   callback_url: string;
-  /** absent when Smartico sent none or `null` */
   extension?: Record<string, unknown>;
 }
 
-/**
- * By hand rather than through class-validator, as every message Smartico sends passes here. Fields
- * are checked in the contract's order and the first problem is reported (error_code 3 for a value
- * over its limit, 2 otherwise); `from_number` and unknown fields are ignored.
- */
+/** By hand, not class-validator: the hot path. The first problem in contract order is reported; unknown fields are ignored. */
 export function parseCustomImRequest(value: unknown): CustomImRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw RequestValidationError.notAnObject();
   const input = value as Record<string, unknown>;
@@ -52,7 +46,6 @@ export function parseCustomImRequest(value: unknown): CustomImRequest {
   return request;
 }
 
-/** The gateway route's body pipe: `@Body(CustomImPipe)`. */
 export class CustomImPipe implements PipeTransform<unknown, CustomImRequest> {
   transform(value: unknown): CustomImRequest {
     return parseCustomImRequest(value);

@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/**
- * The service's Prometheus metrics, on a registry of its own (several apps can live in one
- * process, as in the tests). Names follow SPEC §6.
- */
+/** Names follow SPEC §6; a registry per app, as tests run several apps in one process. */
 @Injectable()
 export class Metrics {
   readonly registry = new Registry();
