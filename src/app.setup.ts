@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
 
 import { INestApplication } from '@nestjs/common';
@@ -12,24 +11,18 @@ import { logRequests } from './common/logging.module';
 import { requestIdFor } from './common/request-id';
 import { APP_CONFIG, AppConfig } from './config/app.config';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
+import { GatewayErrorMapper } from './gateway/gateway-error.mapper';
 import { InboxIoAdapter } from './inbox/inbox-io.adapter';
-import { Metrics } from './metrics/metrics.service';
 
-/**
- * Options for NestFactory.create. Nest's own body parsers are off: Fastify's JSON parser is the only
- * one, so a form or text body is refused as 415 rather than half-parsed.
- */
+// Fastify's JSON parser is the only one, so a form or text body is refused as 415 rather than half-parsed
 export const NEST_APP_OPTIONS = { bodyParser: false, bufferLogs: true } as const;
 
-/** The Fastify adapter with our limits; shared by main.ts and the e2e tests. */
 export function createFastifyAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: MAX_REQUEST_BYTES,
-    // click-tracking tokens (/t/:token) carry their target URL and ext_user_id path parameters may
-    // be 255 characters: both far over Fastify's default of 100
+    // click-tracking tokens carry their target URL: far over Fastify's default of 100
     routerOptions: { maxParamLength: 8_192 },
     trustProxy: true,
-    // logRequests writes the request lines through the app's pino; Fastify's own logger stays off
     logger: false,
     return503OnClosing: true,
     requestIdHeader: false,
@@ -41,39 +34,27 @@ export function createFastifyAdapter(): FastifyAdapter {
     done();
   });
   logRequests(instance);
-  // while stopping, every reply (in-flight ones included) tells the client not to reuse the connection
   instance.addHook('onSend', (_request, reply, payload, done) => {
     if (stopping.has(instance)) void reply.header('connection', 'close');
     done(null, payload);
   });
-  // JSON only: text/plain and friends are refused as 415 (error_code 2 on the gateway)
-  adapter.getInstance().removeContentTypeParser('text/plain');
+  instance.removeContentTypeParser('text/plain');
   return adapter;
 }
 
 const ioAdapters = new WeakMap<INestApplication, InboxIoAdapter>();
 const stopping = new WeakSet<object>();
 
-/** How long open keep-alive connections are still served after SIGTERM, each reply closing its connection. */
+// keep-alive connections are still served this long after SIGTERM, each reply closing its connection
 const DRAIN_GRACE_MS = 1_000;
 
-/**
- * SIGTERM: drop the players' socket transports first (their clients reconnect, to another
- * instance behind the load balancer), stop accepting connections, let in-flight requests finish,
- * then close the rest (the callback dispatcher finishes its batch, pools close).
- *
- * A keep-alive connection is not closed while idle right away: a client may be writing its next
- * request on it that instant and would see a reset. For a moment every reply says
- * `Connection: close`, so a busy client learns from a reply and its next connection is refused
- * (it goes elsewhere); only connections still idle after that are closed.
- */
+/** SIGTERM: sockets, then HTTP drained without resetting keep-alive clients (docs/architecture.md), then the app. */
 export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   const fastify = app.getHttpAdapter().getInstance();
   const server = app.getHttpServer();
   stopping.add(fastify);
   ioAdapters.get(app)?.closeClients();
-  // net.Server's close stops listening and resolves once every connection has ended; http.Server's
-  // own close would also drop the idle keep-alive connections at once
+  // net.Server's close: http.Server's would drop idle keep-alive connections at once
   const drained = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
   await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
   const sweep = setInterval(() => server.closeIdleConnections(), 50);
@@ -87,7 +68,6 @@ export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
   await app.close();
 }
 
-/** Pipes, filters, logger, sockets and OpenAPI: everything main.ts and the tests must configure alike. */
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
@@ -97,7 +77,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
   // players' browsers call the REST API from the operator's origin with a bearer token (no cookies)
   app.enableCors({ origin: true, credentials: false, exposedHeaders: ['x-request-id'] });
   app.useGlobalPipes(new AppValidationPipe());
-  app.useGlobalFilters(new AllExceptionsFilter(app.get(Metrics)));
+  app.useGlobalFilters(new AllExceptionsFilter([app.get(GatewayErrorMapper)]));
 
   const openApi = new DocumentBuilder()
     .setTitle('cim-inbox')
@@ -106,9 +86,11 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
         'the player inbox, the support API and operations endpoints.',
     )
     .setVersion('1')
+    .addServer('/', 'this instance')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: "the gateway's secret" }, 'gateway')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'player token; sub = ext_user_id' }, 'player')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of SUPPORT_API_KEYS' }, 'support')
+    // addBearerAuth would add bearerFormat: JWT; support keys are plain strings
+    .addSecurity('support', { type: 'http', scheme: 'bearer', description: 'one of SUPPORT_API_KEYS' })
     .build();
   const document = SwaggerModule.createDocument(app, openApi);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });

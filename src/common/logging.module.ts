@@ -21,12 +21,7 @@ export const REDACTED_PATHS = [
   '*.body',
 ];
 
-/**
- * JSON logs through pino. Requests are logged by `logRequests` (a Fastify hook: one line per
- * request with its id, method, path, address, status and time; headers and bodies never), not by
- * pino-http's middleware, which built a child logger for every request even when the line was not
- * written: on the gateway that was a fifth of the CPU per message (`npm run bench`).
- */
+/** JSON logs through pino; request lines come from logRequests, not pino-http's per-request child loggers. */
 @Module({
   imports: [
     LoggerModule.forRootAsync({
@@ -37,7 +32,6 @@ export const REDACTED_PATHS = [
           redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
           base: { service: 'cim-inbox' },
         },
-        // the middleware is not applied to any route: logRequests writes the request lines
         forRoutes: [],
       }),
     }),
@@ -47,7 +41,6 @@ export class LoggingModule {}
 
 const asIs = <T>(value: T): T => value;
 
-/** One line per finished request through the application's pino logger, at info (error for 5xx). */
 export function logRequests(fastify: FastifyInstance): void {
   let requestLogger: Logger | undefined;
   fastify.addHook('onResponse', (request, reply, done) => {

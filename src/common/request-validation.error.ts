@@ -7,19 +7,17 @@ export interface FieldProblem {
   tooLarge: boolean;
 }
 
-/** Constraint names that mean "over its limit" rather than "malformed". */
-const SIZE_CONSTRAINTS = new Set(['maxLength', 'maxBytes', 'maxJsonBytes']);
+/** The one class-validator constraint in use that means "over its limit" rather than "malformed". */
+const SIZE_CONSTRAINT = 'maxLength';
 
 const FIRST_SAID = ['isDefined', 'isString', 'isObject', 'isInt', 'isBoolean'];
 
-/** Which failed rule of a field to report: presence, then type, then format, then size. */
 function rank(constraint: string): number {
   const index = FIRST_SAID.indexOf(constraint);
   if (index >= 0) return index;
-  return SIZE_CONSTRAINTS.has(constraint) ? 100 : 50;
+  return constraint === SIZE_CONSTRAINT ? 100 : 50;
 }
 
-/** A request whose body, query or params failed validation; mapped to a transport by the exception filter. */
 export class RequestValidationError extends Error {
   override readonly name = 'RequestValidationError';
 
@@ -36,7 +34,7 @@ export class RequestValidationError extends Error {
         // a missing or mistyped value fails every rule of its field: say "required", then the type, then the size
         const [name, message] = [...constraints].sort(([a], [b]) => rank(a) - rank(b))[0] ?? [];
         if (name !== undefined && message !== undefined) {
-          problems.push({ field, message, tooLarge: SIZE_CONSTRAINTS.has(name) });
+          problems.push({ field, message, tooLarge: name === SIZE_CONSTRAINT });
         }
         walk(error.children ?? [], `${field}.`);
       }

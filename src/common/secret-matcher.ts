@@ -1,10 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-/**
- * Finds which configured secret a presented value equals, in time that depends on neither the
- * value nor which secret (if any) matches: every candidate is compared, each as a SHA-256 digest
- * so that lengths never differ and `timingSafeEqual` never throws.
- */
+/** Constant time: every candidate is compared, as SHA-256 digests so lengths never differ. */
 export class SecretMatcher<T> {
   private readonly entries: Array<{ digest: Buffer; owner: T }>;
 

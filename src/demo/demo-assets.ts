@@ -21,10 +21,7 @@ const CONTENT_TYPES: Record<string, string> = {
 // dist/client from the compiled app (dist/demo) and from the sources (src/demo, under jest)
 const CANDIDATE_DIRS = [join(__dirname, '..', 'client'), join(__dirname, '..', '..', 'dist', 'client')];
 
-/**
- * The built SDK and demo files (`npm run build` puts them in dist/client), read once at boot and
- * served by name from memory: a request can only name a file that is in this table.
- */
+/** Read once at boot: a request can only name a file in this table. */
 @Injectable()
 export class DemoAssets implements OnModuleInit {
   private readonly logger = new Logger(DemoAssets.name);

@@ -1,20 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { DemoToken } from './demo.dto';
 
-type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
-
 const DEFAULT_EXPIRES_IN = 900;
 
-/**
- * Mints HS256 player tokens as an operator's backend would, so the demo page works with no setup.
- * It lets anyone who reaches it act as any player: dev mode and DEMO=true only.
- */
+/** Lets anyone act as any player, as an operator's backend could: dev mode and DEMO=true only. */
 @Injectable()
 export class DemoTokenService implements OnModuleInit {
   private readonly logger = new Logger(DemoTokenService.name);
-  private jose!: Jose;
+  private jose!: typeof JoseModule;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 

@@ -1,4 +1,4 @@
-import { MAX_BODY_DEPTH } from '../common/app-validation.pipe';
+import { MAX_BODY_DEPTH } from '../common/body-depth';
 import { RequestValidationError } from '../common/request-validation.error';
 import { parseCustomImRequest } from './custom-im.parser';
 

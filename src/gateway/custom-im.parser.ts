@@ -1,35 +1,37 @@
 import { PipeTransform } from '@nestjs/common';
 
-import { depthExceeds, MAX_BODY_DEPTH } from '../common/app-validation.pipe';
+import { MAX_BODY_DEPTH, tooDeepField } from '../common/body-depth';
 import { isHttpUrl } from '../common/http-url';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { isStorableText } from '../common/storable-text';
-import { MAX_BODY_BYTES, MAX_CALLBACK_URL_LENGTH, MAX_EXTENSION_BYTES, MAX_ID_LENGTH } from './gateway.constants';
 
-/** Smartico's Custom IM request as the gateway keeps it (seed 002, "Technical implementation of Custom IM API"). */
+/** SPEC §2's field limits; the OpenAPI schema (gateway.dto.ts) is made from these. */
+export const CUSTOM_IM_LIMITS = {
+  idLength: 255,
+  callbackUrlLength: 2048,
+  bodyBytes: 64 * 1024,
+  extensionBytes: 64 * 1024,
+  depth: MAX_BODY_DEPTH,
+} as const;
+
+const { idLength, callbackUrlLength, bodyBytes, extensionBytes } = CUSTOM_IM_LIMITS;
+const kib = (bytes: number): string => `${bytes / 1024} KiB`;
+
 export interface CustomImRequest {
   ext_user_id: string;
   body: string;
   im_uid: string;
   callback_url: string;
-  /** absent when Smartico sent none or `null` */
   extension?: Record<string, unknown>;
 }
 
-/**
- * The gateway's body check, by hand rather than through class-validator: every message Smartico
- * sends passes here, and class-transformer + class-validator were 38 % of the gateway's CPU per
- * accepted message (`npm run bench`, ingest). The rules are SPEC §2's, checked field by field in
- * the order the contract lists them; the first problem found is the one reported (error_code 3
- * for a value over its limit, 2 otherwise). `from_number` and unknown fields are ignored.
- */
+/** By hand, not class-validator: the hot path. The first problem in contract order is reported; unknown fields are ignored. */
 export function parseCustomImRequest(value: unknown): CustomImRequest {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw RequestValidationError.notAnObject();
   const input = value as Record<string, unknown>;
-  // everything below recurses at most this deep (JSON.stringify would overflow the stack near 5,000)
-  for (const key of Object.keys(input)) {
-    if (depthExceeds(input[key], MAX_BODY_DEPTH - 1)) refuse({ field: key, message: `${key} must nest at most ${MAX_BODY_DEPTH} levels`, tooLarge: true });
-  }
+  // checked first: the checks below recurse
+  const tooDeep = tooDeepField(input);
+  if (tooDeep !== undefined) refuse(tooDeep);
 
   const rawUserId = input.ext_user_id;
   const ext_user_id = typeof rawUserId === 'number' && Number.isSafeInteger(rawUserId) ? String(rawUserId) : rawUserId;
@@ -44,7 +46,6 @@ export function parseCustomImRequest(value: unknown): CustomImRequest {
   return request;
 }
 
-/** The gateway route's body pipe: `@Body(CustomImPipe)`. */
 export class CustomImPipe implements PipeTransform<unknown, CustomImRequest> {
   transform(value: unknown): CustomImRequest {
     return parseCustomImRequest(value);
@@ -76,7 +77,7 @@ function identifier(field: string, value: unknown, kind: string): string {
   if (typeof value !== 'string') return invalid(field, `${field} must be ${kind}`);
   if (value.length === 0) invalid(field, `${field} must not be empty`);
   storable(field, value);
-  if (value.length > MAX_ID_LENGTH) tooLarge(field, `${field} must be at most ${MAX_ID_LENGTH} characters`);
+  if (value.length > idLength) tooLarge(field, `${field} must be at most ${idLength} characters`);
   return value;
 }
 
@@ -85,7 +86,7 @@ function text(field: string, value: unknown): string {
   if (typeof value !== 'string') return invalid(field, `${field} must be a string`);
   storable(field, value);
   // a UTF-8 byte count is at most 3 per UTF-16 unit: only long strings need counting
-  if (value.length * 3 > MAX_BODY_BYTES && Buffer.byteLength(value, 'utf8') > MAX_BODY_BYTES) tooLarge(field, `${field} must be at most 64 KiB`);
+  if (value.length * 3 > bodyBytes && Buffer.byteLength(value, 'utf8') > bodyBytes) tooLarge(field, `${field} must be at most ${kib(bodyBytes)}`);
   return value;
 }
 
@@ -95,7 +96,7 @@ function callbackUrl(value: unknown): string {
   if (typeof value !== 'string') return invalid(field, `${field} must be a string`);
   storable(field, value);
   if (!isHttpUrl(value)) invalid(field, `${field} must be an absolute http or https URL`);
-  if (value.length > MAX_CALLBACK_URL_LENGTH) tooLarge(field, `${field} must be at most ${MAX_CALLBACK_URL_LENGTH} characters`);
+  if (value.length > callbackUrlLength) tooLarge(field, `${field} must be at most ${callbackUrlLength} characters`);
   return value;
 }
 
@@ -103,6 +104,6 @@ function extensionObject(value: unknown): Record<string, unknown> {
   const field = 'extension';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid(field, `${field} must be a JSON object`);
   storable(field, value);
-  if (Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_EXTENSION_BYTES) tooLarge(field, `${field} must serialize to at most 64 KiB`);
+  if (Buffer.byteLength(JSON.stringify(value), 'utf8') > extensionBytes) tooLarge(field, `${field} must serialize to at most ${kib(extensionBytes)}`);
   return value as Record<string, unknown>;
 }

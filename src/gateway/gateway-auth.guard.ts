@@ -11,11 +11,7 @@ export type GatewayRequest = FastifyRequest & { gateway?: GatewayConfig };
 
 const MINUTE_MS = 60_000;
 
-/**
- * Identifies the calling gateway by its whole Authorization value (SPEC §2). Bad attempts are
- * counted per address (@nestjs/throttler's storage); past the limit an address gets error_code 6
- * for a minute. A valid Authorization is never limited.
- */
+/** The whole Authorization value names the gateway (SPEC §2); only bad attempts are limited, per address. */
 @Injectable()
 export class GatewayAuthGuard implements CanActivate, OnApplicationShutdown {
   private readonly matcher: SecretMatcher<GatewayConfig>;

@@ -18,7 +18,7 @@ export const GATEWAY_ERROR_DESCRIPTIONS: Record<Exclude<GatewayErrorCode, Gatewa
   [GatewayErrorCode.RateLimited]: 'rate limited: too many bad Authorization attempts from this address',
 };
 
-/** A refusal on the gateway route; the exception filter turns it into HTTP 200 `{error_code, error_message}`. */
+/** A refusal on the gateway route; GatewayErrorMapper answers it as HTTP 200 `{error_code, error_message}`. */
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
 

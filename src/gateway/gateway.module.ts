@@ -4,10 +4,13 @@ import { MessagesModule } from '../messages/messages.module';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
 import { GatewayAuthGuard } from './gateway-auth.guard';
+import { GatewayDurationHook } from './gateway-duration.hook';
+import { GatewayErrorMapper } from './gateway-error.mapper';
 
 @Module({
   imports: [MessagesModule],
   controllers: [GatewayController],
-  providers: [GatewayService, GatewayAuthGuard],
+  providers: [GatewayService, GatewayAuthGuard, GatewayErrorMapper, GatewayDurationHook],
+  exports: [GatewayErrorMapper],
 })
 export class GatewayModule {}

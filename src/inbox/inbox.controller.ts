@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -34,6 +35,7 @@ export class InboxController {
   @Get('messages')
   @ApiOperation({ summary: "The player's inbox, newest first (archived and popup-only messages excluded)" })
   @ApiOkResponse({ type: InboxListDto })
+  @ApiBadRequestResponse({ description: 'a query parameter is malformed (the message names it)' })
   list(@CurrentPlayer() player: Player, @Query() query: InboxListQueryDto): Promise<InboxList> {
     const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
     if (query.cursor !== undefined && cursor === null) {
@@ -43,6 +45,7 @@ export class InboxController {
   }
 
   @Get('unread-count')
+  @ApiOperation({ summary: 'How many inbox messages the player has not read' })
   @ApiOkResponse({ type: UnreadCountDto })
   async unreadCount(@CurrentPlayer() player: Player): Promise<UnreadCountDto> {
     return { count: await this.inbox.unreadCount(player.id) };
@@ -52,6 +55,7 @@ export class InboxController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Marks the message opened (and read)' })
   @ApiOkResponse({ type: MessageViewDto })
+  @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   opened(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
     return this.found(this.inbox.act(player.id, id, 'open'));
@@ -61,6 +65,7 @@ export class InboxController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Marks the message clicked (and, if not yet, opened and read)' })
   @ApiOkResponse({ type: MessageViewDto })
+  @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   clicked(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
     return this.found(this.inbox.act(player.id, id, 'click'));
@@ -78,6 +83,7 @@ export class InboxController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Archives the message (it leaves the inbox)' })
   @ApiNoContentResponse()
+  @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   async archive(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<void> {
     await this.found(this.inbox.act(player.id, id, 'archive'));

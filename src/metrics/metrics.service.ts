@@ -1,16 +1,9 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance } from 'fastify';
+import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-import { GATEWAY_PATH } from '../gateway/gateway.constants';
-
-/**
- * The service's Prometheus metrics, on a registry of its own (several apps can live in one
- * process, as in the tests). Names follow SPEC §6.
- */
+/** Names follow SPEC §6; a registry per app, as tests run several apps in one process. */
 @Injectable()
-export class Metrics implements OnModuleInit {
+export class Metrics {
   readonly registry = new Registry();
 
   readonly messagesAccepted = new Counter({
@@ -50,7 +43,7 @@ export class Metrics implements OnModuleInit {
     registers: [this.registry],
   });
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -75,13 +68,5 @@ export class Metrics implements OnModuleInit {
     gauge('cim_callbacks_pending', 'Status callbacks waiting to be sent (all instances)', (state) => state.pending);
     gauge('cim_callbacks_dead', 'Status callbacks given up on (all instances)', (state) => state.dead);
     gauge('cim_outbox_lag_seconds', 'Age of the oldest status callback that is due and not yet sent', (state) => state.lagSeconds);
-  }
-
-  onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter?.getInstance<FastifyInstance>();
-    fastify?.addHook('onResponse', (request, reply, done) => {
-      if (request.url.split('?', 1)[0] === GATEWAY_PATH) this.gatewayDuration.observe(reply.elapsedTime / 1000);
-      done();
-    });
   }
 }

@@ -12,7 +12,7 @@ export class ClickLinkController {
   @Get(':token')
   @Header('Cache-Control', 'no-store')
   @Header('Referrer-Policy', 'no-referrer')
-  @ApiOperation({ summary: "Click-tracking redirect for a message's cta_url: records clicked, then 302 to the target" })
+  @ApiOperation({ summary: "Click-tracking redirect for a message's cta_url: records clicked, then 302 to the target", security: [] })
   @ApiFoundResponse({ description: 'redirect to the call-to-action target' })
   @ApiNotFoundResponse({ description: 'tampered or unknown link' })
   async follow(@Param('token') token: string, @Res() reply: FastifyReply): Promise<void> {

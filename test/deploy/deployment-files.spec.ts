@@ -58,7 +58,7 @@ describe('docker-compose.yml', () => {
 describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
 
-  it('builds in one stage and runs production dependencies as a non-root user with a health check', () => {
+  it('builds in two stages (build, then runtime) and runs pruned production dependencies as a non-root user with a health check', () => {
     expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
     expect(dockerfile).toMatch(/npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
