@@ -1,3 +1,5 @@
+import { parseIso8601 } from '../common/iso-8601';
+
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
 export type MessagePriority = 'high' | 'normal';
 
@@ -9,8 +11,6 @@ export interface WellKnownFields {
 }
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
-// ISO 8601 date-time with an explicit offset (or Z); a bare date means midnight UTC
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 
 /**
  * Reads the well-known `extension` keys that drive behaviour (SPEC §2). Smartico template fields
@@ -29,8 +29,8 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
   };
 }
 
+// a date-time must name its zone: the operator's local time is unknown here
 function parseExpiry(value: unknown): Date | null {
-  if (typeof value !== 'string' || !ISO_8601.test(value.trim())) return null;
-  const date = new Date(value.trim());
-  return Number.isNaN(date.getTime()) ? null : date;
+  const ms = typeof value === 'string' ? parseIso8601(value.trim(), { timeWithoutZone: 'refuse' }) : null;
+  return ms === null ? null : new Date(ms);
 }
