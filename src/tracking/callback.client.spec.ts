@@ -1,20 +1,11 @@
-import { AddressInfo, createServer } from 'node:net';
-
 import { FakeSmarticoServer } from '../../test/utils/fake-smartico.server';
+import { freePort } from '../../test/utils/free-port';
 import { HostAllowlist } from '../common/host-allowlist';
 import { CallbackAddressGuard, LookupAll } from './address-guard';
 import { CallbackClient } from './callback.client';
 import { buildCallbackUrl } from './callback-url';
 
 const params = { messageId: '7f1c0a52-9a43-4f1e-8d2a-1b5e0c3d4e5f', status: 'opened' as const, apiKey: 'key-1' };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('CallbackClient against a fake Smartico', () => {
   let fake: FakeSmarticoServer;
@@ -94,9 +85,13 @@ describe('CallbackClient against a fake Smartico', () => {
 
   it('takes a per-call timeout over the client default', async () => {
     fake.setMode('hang');
-    const result = await sut.send(fake.url(), { timeoutMs: 100 });
-    expect(result).toMatchObject({ error: 'timeout' });
-    expect(result.durationMs).toBeLessThan(280);
+    const ended: string[] = [];
+    const sends = [sut.send(fake.url(), { timeoutMs: 100 }), sut.send(fake.url())].map((send, i) =>
+      send.finally(() => ended.push(i === 0 ? 'per-call' : 'default')),
+    );
+    const [shorter] = await Promise.all(sends);
+    expect(shorter).toMatchObject({ error: 'timeout' });
+    expect(ended).toEqual(['per-call', 'default']);
   });
 
   it('reports a reset connection', async () => {
@@ -106,7 +101,7 @@ describe('CallbackClient against a fake Smartico', () => {
   });
 
   it('reports a refused connection', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(sut.send(`http://127.0.0.1:${port}/cb`)).resolves.toMatchObject({
       ok: false,
       httpStatus: null,

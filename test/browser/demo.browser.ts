@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
+import { freePort } from '../utils/free-port';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
 
 const ROOT = join(__dirname, '..', '..');

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 import { createTestApp, TestApp } from '../utils/create-test-app';
+import { eventually, expectQuietFor, sleep } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken, unsignedToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 
 describe('socket.io /inbox (SPEC §3)', () => {
   let sut: TestApp;
@@ -96,7 +97,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
 
       const player = await connect(playerId);
       await player.waitForMessages(3);
-      await sleep(100);
+      await expectQuietFor(100, 'catch-up messages', () => player.messages.length);
       expect(player.messages.map((message) => message.id)).toEqual([first, popup, third]);
       // popup-only messages are shown but never counted in the inbox
       await player.waitForUnread(2);
@@ -114,7 +115,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
 
       const again = await connect(playerId);
       await again.waitForMessages(1);
-      await sleep(150);
+      await expectQuietFor(150, 'messages sent again', () => again.messages.length);
       expect(again.messages.map((message) => message.id)).toEqual([unacked]);
     });
 
@@ -124,7 +125,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
       const id = await post(playerId);
       await Promise.all(tabs.map((tab) => tab.waitForMessages(1)));
       await waitUntil(async () => (await row(id)).delivered_at !== null);
-      await sleep(100);
+      await expectQuietFor(100, 'delivery events', () => events(id));
       expect(await events(id)).toEqual(['delivered']);
     });
 
@@ -134,7 +135,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
       const bobSocket = await connect(bob);
       await post(alice);
       await aliceSocket.waitForMessages(1);
-      await sleep(150);
+      await expectQuietFor(150, "messages on the other player's socket", () => bobSocket.messages.length);
       expect(bobSocket.messages).toHaveLength(0);
     });
   });
@@ -247,9 +248,5 @@ describe('socket.io /inbox (SPEC §3)', () => {
 });
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
+  await eventually(condition, { what: 'the delivery to be recorded', timeoutMs });
 }

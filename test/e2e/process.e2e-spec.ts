@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 
 const run = promisify(execFile);

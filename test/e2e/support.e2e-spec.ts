@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 import { createTestApp, GATEWAY_A, GATEWAY_B, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 
 const SECOND_KEY = 'support-key-two-9876543210';
 
@@ -35,14 +36,13 @@ async function call(baseUrl: string, path: string, options: { key?: string | nul
 }
 
 /** Polls `read` until `ok` holds (the app works asynchronously: acks, sweeps, callbacks). */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+async function readUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const check = async (): Promise<T> => {
     const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 2000)}`);
-    await sleep(25);
-  }
+    if (!ok(value)) throw new Error(JSON.stringify(value).slice(0, 2000));
+    return value;
+  };
+  return eventually(check, { what, timeoutMs, everyMs: 25 });
 }
 
 const ids = (page: Page): string[] => page.items.map((item) => item.id);
@@ -106,7 +106,7 @@ describe('support API (SPEC §5)', () => {
     (await fetch(`${sut.url}${path}`, { method, headers: { authorization: `Bearer ${await playerToken(playerId)}` } })).status;
   const statusOf = async (id: string): Promise<string> => (await detail(id)).message.status;
   const waitForStatus = (id: string, status: string): Promise<string> =>
-    eventually(
+    readUntil(
       () => statusOf(id),
       (value) => value === status,
       `${id} to be ${status}`,
@@ -449,7 +449,7 @@ describe('support API (SPEC §5)', () => {
         const playerId = newPlayer();
         const id = await post(playerId, { callbackUrl: flaky.url('/cb') });
         expect(await player(playerId, 'POST', `/inbox/messages/${id}/clicked`)).toBe(200);
-        const body = await eventually(
+        const body = await readUntil(
           () => detail(id),
           (value) => value.outbox.length === 3 && value.outbox.every((entry: { state: string }) => entry.state === 'sent'),
           'all callbacks sent',
@@ -482,7 +482,7 @@ describe('support API (SPEC §5)', () => {
         const playerId = newPlayer();
         const id = await post(playerId, { callbackUrl: down.url('/cb') });
         expect(await player(playerId, 'POST', `/inbox/messages/${id}/opened`)).toBe(200);
-        const body = await eventually(
+        const body = await readUntil(
           () => detail(id),
           (value) => value.callbacks.length >= 2,
           'two failed attempts',
@@ -504,7 +504,7 @@ describe('support API (SPEC §5)', () => {
       });
 
       const id = await postFailed(playerId);
-      const body = await eventually(
+      const body = await readUntil(
         () => detail(id),
         (value) => value.outbox[0]?.state === 'sent',
         'failed callback sent',
@@ -549,13 +549,13 @@ describe('support API (SPEC §5)', () => {
       const socket = await SocketPlayer.connect(sut.url, await playerToken(playerId));
       let online: Reply['body'];
       try {
-        online = await eventually(page, (value) => value.connected === true && value.last_seen_at !== null, 'connected and seen');
+        online = await readUntil(page, (value) => value.connected === true && value.last_seen_at !== null, 'connected and seen');
         // the socket's ack delivered the unread message; delivery does not read it
         expect(online.unread_count).toBe(1);
       } finally {
         socket.close();
       }
-      const gone = await eventually(page, (value) => value.connected === false, 'disconnected');
+      const gone = await readUntil(page, (value) => value.connected === false, 'disconnected');
       expect(Date.parse(gone.last_seen_at)).toBeGreaterThanOrEqual(Date.parse(online.last_seen_at));
       expect(Date.parse(gone.last_seen_at)).toBeLessThanOrEqual(Date.now());
     });
@@ -673,7 +673,7 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
     const detail = async (): Promise<Reply['body']> => (await call(sut.url, `/support/messages/${id}`)).body;
 
-    const dead = await eventually(
+    const dead = await readUntil(
       detail,
       (value) => value.outbox.length === 2 && value.outbox.every((entry: { state: string }) => entry.state === 'dead'),
       'dead',
@@ -685,7 +685,7 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     smartico.setMode('ok');
     const retried = await call(sut.url, `/support/messages/${id}/callbacks/retry`, { method: 'POST' });
     expect(retried).toMatchObject({ status: 200, body: { requeued: 2 } });
-    const sent = await eventually(detail, (value) => value.outbox.every((entry: { state: string }) => entry.state === 'sent'), 'sent after retry');
+    const sent = await readUntil(detail, (value) => value.outbox.every((entry: { state: string }) => entry.state === 'sent'), 'sent after retry');
     const last = sent.callbacks.slice(-2);
     expect(last.map((attempt: { status: string; http_status: number }) => [attempt.status, attempt.http_status])).toEqual([
       ['delivered', 200],

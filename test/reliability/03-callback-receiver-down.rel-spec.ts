@@ -3,9 +3,10 @@ import { createServer, Server } from 'node:net';
 
 import { Client } from 'pg';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';

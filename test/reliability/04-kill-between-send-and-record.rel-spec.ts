@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 import { CALLBACK_CLAIM_BATCH } from '../../src/tracking/callback-dispatcher.service';
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';

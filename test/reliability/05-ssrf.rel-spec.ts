@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
+import { eventually } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
@@ -132,8 +133,7 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
   }
 
   async function waitUntilAllDead(db: Client, ids: string[], timeoutMs = 30_000): Promise<Array<{ message_id: string; state: string; errors: string[] }>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const allDead = async (): Promise<Array<{ message_id: string; state: string; errors: string[] }>> => {
       const { rows } = await db.query<{ message_id: string; state: string; errors: string[] }>(
         `SELECT c.message_id, c.state, array_remove(array_agg(a.error ORDER BY a.id), NULL) AS errors
            FROM callbacks c LEFT JOIN callback_attempts a ON a.callback_id = c.id
@@ -141,9 +141,9 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
         [ids],
       );
       if (rows.length === ids.length * 2 && rows.every((row) => row.state === 'dead')) return rows;
-      if (Date.now() > deadline) throw new Error(`callbacks not all dead in ${timeoutMs} ms: ${JSON.stringify(rows.filter((row) => row.state !== 'dead'))}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      throw new Error(`not dead: ${JSON.stringify(rows.filter((row) => row.state !== 'dead'))}`);
+    };
+    return eventually(allDead, { what: 'every callback to be dead', timeoutMs, everyMs: 50 });
   }
 
   const decoyAddresses = (): string[] => ['127.0.0.1', '::1', ...DECOY_ADDRESSES];
@@ -242,9 +242,5 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(condition, { what: 'the decoy to see every connection', timeoutMs });
 }

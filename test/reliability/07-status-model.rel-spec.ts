@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Client } from 'pg';
 
-import { freePort } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import {
   Ack,

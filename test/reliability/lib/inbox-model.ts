@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 
 import { AppProcess } from '../../utils/app-process';
+import { eventually, sleep } from '../../utils/eventually';
 import { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { customIm, postGateway } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
-import { sleep, SocketPlayer } from '../../utils/socket-player';
+import { SocketPlayer } from '../../utils/socket-player';
 import { callbackAttemptCounts, CallbackCrashLog, CallbackKeyFacts } from './callback-crashes';
 
 export type Display = 'both' | 'inbox' | 'popup';
@@ -99,11 +100,7 @@ export function expectedStatuses(message: ModelMessage): Status[] {
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await sleep(10);
-  }
+  await eventually(condition, { what, timeoutMs, everyMs: 10 });
 }
 
 function fail(message: string): never {
