@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { MessageRow } from '../../src/messages/message.view';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor, sleep } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
@@ -39,16 +41,17 @@ describe('socket.io /inbox (SPEC §3)', () => {
     expect(reply.json.error_code).toBe(0);
     return String(reply.json.ext_message_id);
   };
-  const row = async (id: string) => (await db.query('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
-  const events = async (id: string) => (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
+  const row = async (id: string): Promise<MessageRow> => (await db.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
+  const events = async (id: string): Promise<string[]> =>
+    (await db.query<{ event: string }>('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
 
   describe('authentication', () => {
     it.each([
-      ['no token', async () => undefined],
-      ['a garbage token', async () => 'not.a.jwt'],
+      ['no token', () => Promise.resolve(undefined)],
+      ['a garbage token', () => Promise.resolve('not.a.jwt')],
       ['a token signed with another secret', () => playerToken('p1', { secret: 'another-secret-that-is-at-least-32-bytes' })],
       ['an expired token', () => playerToken('p1', { expiresIn: Math.floor(Date.now() / 1000) - 60 })],
-      ['an alg:none token', async () => unsignedToken('p1')],
+      ['an alg:none token', () => Promise.resolve(unsignedToken('p1'))],
       ['a token without sub', () => playerToken('p1', { withoutSub: true })],
       ['a token without exp', () => playerToken('p1', { withoutExp: true })],
     ])('refuses %s with connect_error "unauthorized"', async (_case, token) => {

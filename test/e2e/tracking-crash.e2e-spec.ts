@@ -68,7 +68,7 @@ describe('callback outbox across a kill -9 and two instances (SPEC §4)', () => 
         }),
       );
     }
-    const pending = await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'pending'`);
+    const pending = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'pending'`);
     expect(pending.rows[0].n).toBe(2 * MESSAGES);
 
     // the receiver hangs, so the instance dies with callbacks claimed mid-send and the rest queued

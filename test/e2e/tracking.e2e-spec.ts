@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { MessageRow } from '../../src/messages/message.view';
 import { TrackingService } from '../../src/tracking/tracking.service';
 import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
@@ -9,6 +11,13 @@ import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.serv
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { SocketPlayer } from '../utils/socket-player';
+
+interface OutboxEntry {
+  status: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+}
 
 describe('status callbacks to Smartico (SPEC §4)', () => {
   let sut: TestApp;
@@ -49,8 +58,8 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const arrived = (): boolean => callbacksFor(id).filter((request) => request.query.status !== undefined).length >= count;
     await eventually(arrived, { what: () => `${count} callbacks for ${id}, got ${statusesFor(id).join(',')}`, timeoutMs });
   };
-  const outbox = async (id: string) =>
-    (await db.query('SELECT status, state, attempts, last_error FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank', [id])).rows;
+  const outbox = async (id: string): Promise<OutboxEntry[]> =>
+    (await db.query<OutboxEntry>('SELECT status, state, attempts, last_error FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank', [id])).rows;
   const waitForState = async (id: string, status: string, state: string, timeoutMs = 10_000): Promise<void> => {
     const inState = async (): Promise<void> => {
       const row = (await outbox(id)).find((callback) => callback.status === status);
@@ -129,7 +138,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const answered = callbacksFor(id);
     expect(answered.map((request) => request.query.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'opened']);
     expect((await outbox(id))[0]).toMatchObject({ status: 'delivered', state: 'sent', attempts: 4 });
-    const attempts = await db.query(
+    const attempts = await db.query<{ http_status: number | null; error: string | null }>(
       `SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
       [id],
     );
@@ -154,7 +163,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const id = await post(playerId);
     await rest(playerId, 'POST', `/inbox/messages/${id}/opened`);
     await waitForState(id, 'opened', 'sent');
-    const attempts = await db.query(
+    const attempts = await db.query<{ http_status: number | null; error: string | null }>(
       `SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
       [id],
     );
@@ -170,7 +179,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
       await rest(playerId, 'POST', `/inbox/messages/${id}/opened`);
       await waitForState(id, 'opened', 'sent');
       expect(decoy.requests).toHaveLength(0);
-      const attempts = await db.query(
+      const attempts = await db.query<{ http_status: number | null; error: string | null }>(
         `SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
         [id],
       );
@@ -201,7 +210,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const id = await post(playerId, { extension: { expires_at: new Date(Date.now() + 300).toISOString() } });
     await waitForStatuses(id, 1);
     expect(statusesFor(id)).toEqual(['failed']);
-    const row = (await db.query('SELECT failed_at, delivered_at FROM messages WHERE id = $1', [id])).rows[0];
+    const row = (await db.query<Pick<MessageRow, 'failed_at' | 'delivered_at'>>('SELECT failed_at, delivered_at FROM messages WHERE id = $1', [id])).rows[0];
     expect(row.failed_at).not.toBeNull();
     expect(row.delivered_at).toBeNull();
     // a failed message can no longer be delivered
