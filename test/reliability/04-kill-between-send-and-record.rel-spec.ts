@@ -24,7 +24,7 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
   const apps: AppProcess[] = [];
   const receivers: FakeSmarticoServer[] = [];
 
-  const count = async (sql: string): Promise<number> => (await db.query(sql)).rows[0].n;
+  const count = async (sql: string): Promise<number> => (await db.query<{ n: number }>(sql)).rows[0].n;
   const env = (): NodeJS.ProcessEnv => appEnv(database.url, { CALLBACK_CONCURRENCY: String(CONCURRENCY), CALLBACK_LEASE_MS: '3000' });
   const start = async (): Promise<{ app: AppProcess; url: string }> => {
     const started = await startApp(env());

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
@@ -222,7 +223,7 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
       expect({ url, reply: reply.json }).toEqual({ url, reply: { error_code: 2, error_message: expect.stringMatching(/CALLBACK_ALLOWED_HOSTS/) } });
       expect(ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: request.ext_user_id }, reply.json)).toBe(false);
     }
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
 
     const ids = [];
     for (const name of Object.keys(HOSTILE_NAMES)) ids.push(await postAndOpen(app, ledger, `http://${name}:${decoy.port}/cb`));
@@ -237,7 +238,7 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     // exactly the accepted messages are stored: nothing of the refused ones
     const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
     expect(report.problems).toEqual({});
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(ledger.accepted.length);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(ledger.accepted.length);
   });
 });
 

@@ -95,7 +95,7 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
     );
     if (outcome.failed) {
       throw new Error(
-        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${String(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`,
+        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${fc.stringify(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`,
       );
     }
     process.stdout.write(

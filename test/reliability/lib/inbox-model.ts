@@ -345,7 +345,8 @@ export class Ack implements Cmd {
     if (!message.delivered && !message.failed) {
       message.delivered = true;
       await waitUntil(
-        async () => (await real.system.db.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
+        async () =>
+          (await real.system.db.query<{ delivered_at: Date | null }>('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
         () => `ack of ${id} to be recorded`,
       );
     } else {
@@ -434,7 +435,8 @@ export class Expire implements Cmd {
     if (!message.delivered && !message.failed) {
       message.failed = true;
       await waitUntil(
-        async () => (await real.system.db.query('SELECT failed_at FROM messages WHERE id = $1', [message.id])).rows[0].failed_at !== null,
+        async () =>
+          (await real.system.db.query<{ failed_at: Date | null }>('SELECT failed_at FROM messages WHERE id = $1', [message.id])).rows[0].failed_at !== null,
         () => `the sweep to fail ${message.id}`,
       );
     }
