@@ -120,7 +120,7 @@ async function seed(db: Client): Promise<void> {
   }
   await db.query(`ANALYZE`);
   log(`rebuilt ${indexes.length - (DROP_INDEX === undefined ? 0 : 1)} indexes and analyzed in ${seconds(started)}`);
-  const { rows: counts } = await db.query(
+  const { rows: counts } = await db.query<Record<string, string>>(
     `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_events) AS events,
             (SELECT count(*) FROM callbacks) AS callbacks, (SELECT count(*) FROM callback_attempts) AS attempts`,
   );
@@ -159,9 +159,9 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
   const recorder = {
     driver: {
       master: {
-        query: async ({ text, values }: { text: string; values: unknown[] }) => {
+        query: ({ text, values }: { text: string; values: unknown[] }) => {
           unread.push({ sql: text, params: values });
-          return { rows: [{ count: 0 }] };
+          return Promise.resolve({ rows: [{ count: 0 }] });
         },
       },
     },
@@ -239,7 +239,7 @@ async function main(): Promise<void> {
     const list = await scenarios(db);
     log('');
     for (const [name, query] of list) {
-      const { rows } = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params);
+      const { rows } = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, query.params);
       const [{ Plan: plan, 'Execution Time': executionMs }] = rows[0]['QUERY PLAN'] as Array<{ Plan: PlanNode; 'Execution Time': number }>;
       const seqScans: string[] = [];
       const lines: string[] = [];
