@@ -14,10 +14,13 @@ interface IdentifiedRequest {
  */
 @Injectable()
 export class ClientThrottlerGuard extends ThrottlerGuard {
-  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const request = req as IdentifiedRequest;
-    if (request.player !== undefined) return `player:${request.player.id}`;
-    if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
-    return `ip:${request.ip ?? 'unknown'}`;
+  protected override getTracker(req: Record<string, unknown>): Promise<string> {
+    return Promise.resolve(trackerOf(req as IdentifiedRequest));
   }
+}
+
+function trackerOf(request: IdentifiedRequest): string {
+  if (request.player !== undefined) return `player:${request.player.id}`;
+  if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
+  return `ip:${request.ip ?? 'unknown'}`;
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
+import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { DemoToken } from './demo.dto';
 
-type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+type Jose = typeof JoseModule;
 
 const DEFAULT_EXPIRES_IN = 900;
 

@@ -1,3 +1,5 @@
+import { expect } from '@jest/globals';
+
 import { FakeSmarticoServer } from '../../test/utils/fake-smartico.server';
 import { freePort } from '../../test/utils/free-port';
 import { HostAllowlist } from '../common/host-allowlist';
@@ -182,7 +184,7 @@ describe('CallbackClient against a fake Smartico', () => {
       new CallbackClient(new CallbackAddressGuard(new HostAllowlist(allowed), { lookup }), { timeoutMs: 300 });
 
     it('connects to the checked address, keeping the host name in the Host header', async () => {
-      const lookup = jest.fn<ReturnType<LookupAll>, Parameters<LookupAll>>(async () => [{ address: '127.0.0.1', family: 4 }]);
+      const lookup = jest.fn<ReturnType<LookupAll>, Parameters<LookupAll>>(() => Promise.resolve([{ address: '127.0.0.1', family: 4 }]));
       const pinned = client(lookup);
       const port = new URL(fake.url()).port;
       try {
@@ -196,7 +198,7 @@ describe('CallbackClient against a fake Smartico', () => {
     });
 
     it('refuses a name that resolves to a non-public address under *', async () => {
-      const rebinding = client(async () => [{ address: '127.0.0.1', family: 4 }], ['*']);
+      const rebinding = client(() => Promise.resolve([{ address: '127.0.0.1', family: 4 }]), ['*']);
       const port = new URL(fake.url()).port;
       try {
         await expect(rebinding.send(`http://rebind.example.com:${port}/cb`)).resolves.toMatchObject({
@@ -210,8 +212,8 @@ describe('CallbackClient against a fake Smartico', () => {
     });
 
     it('reports a failed lookup', async () => {
-      const failing = client(async () => {
-        throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+      const failing = client(() => {
+        return Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
       });
       try {
         await expect(failing.send('http://callbacks.smartico.test/cb')).resolves.toMatchObject({
