@@ -267,10 +267,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   const server = await benchServer();
   const receiver = await startReceiver();
-  const context: BenchContext = { quick, server, log, callbackUrl: receiver.url, callbacksReceived: receiver.count, profileDir };
+  const context: BenchContext = { quick, server, log, callbackUrl: receiver.url, callbacksReceived: () => receiver.count(), profileDir };
   const results: Results = {};
   const failures: Record<string, string> = {};
-  let info: Record<string, string | number> = {};
+  let info: Record<string, string | number>;
   try {
     info = await machine(await server.createDatabase('info'));
     log(

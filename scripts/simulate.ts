@@ -141,7 +141,7 @@ function readTemplate(file: string | undefined): Template {
 
 function fill<T>(value: T, vars: Record<string, string>): T {
   if (typeof value === 'string') return value.replace(/\{\{(\w+)\}\}/g, (match, name: string) => vars[name] ?? match) as T;
-  if (Array.isArray(value)) return value.map((item) => fill(item, vars)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((item) => fill(item, vars)) as T;
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fill(item, vars)])) as T;
   }

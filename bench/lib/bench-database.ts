@@ -27,7 +27,7 @@ const quiet = { info: () => undefined, debug: () => undefined, warn: (message: s
  */
 export async function benchServer(): Promise<BenchServer> {
   let adminUrl = process.env.DATABASE_URL;
-  let stopServer = async (): Promise<void> => undefined;
+  let stopServer = (): Promise<void> => Promise.resolve();
   if (adminUrl === undefined || adminUrl === '') {
     const dir = mkdtempSync(join(tmpdir(), 'cim-bench-'));
     chmodSync(dir, 0o755);

@@ -62,7 +62,8 @@ export async function load(target: LoadTarget, options: { connections: number; s
     overallRate: options.rate,
     timeout: 30,
   }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+  // `on` hands back the instance, which is also the run's promise, awaited below
+  void instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) samples.push(responseTime);
   });
   const result = await instance;

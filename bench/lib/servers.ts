@@ -6,7 +6,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { AppProcess, freePort } from '../../test/utils/app-process';
+import { AppProcess } from '../../test/utils/app-process';
+import { freePort } from '../../test/utils/free-port';
 import { Inspector } from '../../test/utils/inspector';
 
 export type { Memory } from '../../test/utils/inspector';

@@ -4,6 +4,7 @@
  * GC (through its inspector), for cim-inbox and for B2 with the same number of sockets.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Memory, Running, startBaseline, startCim } from '../lib/servers';
@@ -92,7 +93,7 @@ function socketBudget(wanted: number): { sockets: number; limitedBy?: string } {
 }
 
 function readSoftFdLimit(): number {
-  const limits = require('node:fs').readFileSync('/proc/self/limits', 'utf8') as string;
+  const limits = readFileSync('/proc/self/limits', 'utf8');
   const line = limits.split('\n').find((l) => l.startsWith('Max open files'));
   return line ? Number(line.split(/\s+/)[3]) : 1024;
 }

@@ -103,7 +103,9 @@ describe('withDevDefaults', () => {
     expect(first.callbackAllowedHosts).toEqual(['*.smartico.ai', '127.0.0.1', 'localhost']);
     expect(second.gateways).toEqual(first.gateways);
     expect(second.player.jwtSecret).toBe(first.player.jwtSecret);
-    expect(JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8')).authorization).toBe(first.gateways[0].authorization);
+    expect((JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8')) as { authorization: string }).authorization).toBe(
+      first.gateways[0].authorization,
+    );
   });
 
   it('leaves a configured gateway alone', () => {

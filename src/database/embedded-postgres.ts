@@ -56,7 +56,8 @@ export async function startEmbeddedPostgres(dataDir: string, log: EmbeddedLog): 
   try {
     await server.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start in ${pgDir}${error ? `: ${String(error)}` : ' (see LOG_LEVEL=debug)'}`);
+    const detail = error instanceof Error || typeof error === 'string' ? `: ${String(error)}` : error ? `: ${JSON.stringify(error)}` : ' (see LOG_LEVEL=debug)';
+    throw new Error(`embedded PostgreSQL did not start in ${pgDir}${detail}`, { cause: error });
   }
 
   const admin = new Client({ host: '127.0.0.1', port, user: USER, password, database: 'postgres' });

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 import type { JWTVerifyGetKey, JWTVerifyOptions } from 'jose' with { 'resolution-mode': 'import' };
 
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 
-type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+type Jose = typeof JoseModule;
 
 export interface Player {
   /** the token's `sub`: the player's ext_user_id */

@@ -1,3 +1,4 @@
+import { parseIso8601 } from '../common/iso-8601';
 import type { NewMessage } from './message.table';
 
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
@@ -6,8 +7,6 @@ export type MessagePriority = 'high' | 'normal';
 export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at'>;
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
-// ISO 8601 date-time with an explicit offset (or Z); a bare date means midnight UTC
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 
 // template fields are operator-defined: a value of the wrong shape falls back to the default, the message is kept
 export function readWellKnownFields(extension: Record<string, unknown> | undefined): WellKnownFields {
@@ -22,8 +21,8 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
   };
 }
 
+// a date-time must name its zone: the operator's local time is unknown here
 function parseExpiry(value: unknown): Date | null {
-  if (typeof value !== 'string' || !ISO_8601.test(value.trim())) return null;
-  const date = new Date(value.trim());
-  return Number.isNaN(date.getTime()) ? null : date;
+  const ms = typeof value === 'string' ? parseIso8601(value.trim(), { timeWithoutZone: 'refuse' }) : null;
+  return ms === null ? null : new Date(ms);
 }

@@ -2,13 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 
+import { parseIsoInstant } from '../common/iso-8601';
 import { toInt } from '../common/query-transforms';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { MessageViewDto } from '../inbox/inbox.dto';
 import { decodeCursor } from '../messages/inbox-cursor';
 import { CALLBACK_STATUSES, FURTHEST_STATUSES, FurthestStatus, TIMELINE_EVENTS } from '../messages/message-status';
 import { CALLBACK_STATES } from '../tracking/callback.table';
-import { parseIsoInstant } from './iso-instant';
 import type { SupportSearch } from './support.repository';
 
 export const SUPPORT_DEFAULT_LIMIT = 50;

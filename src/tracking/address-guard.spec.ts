@@ -1,12 +1,14 @@
+import { expect } from '@jest/globals';
+
 import { HostAllowlist } from '../common/host-allowlist';
 import { CallbackAddressGuard, LookupAll } from './address-guard';
 
 const resolvingTo =
   (table: Record<string, string[]>): LookupAll =>
-  async (hostname) => {
+  (hostname) => {
     const addresses = table[hostname];
-    if (!addresses) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
-    return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+    if (!addresses) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    return Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
   };
 
 const dns = resolvingTo({

@@ -1,20 +1,13 @@
-import { AddressInfo, createServer } from 'node:net';
+import { expect } from '@jest/globals';
 
 import { FakeSmarticoServer } from '../../test/utils/fake-smartico.server';
+import { freePort } from '../../test/utils/free-port';
 import { HostAllowlist } from '../common/host-allowlist';
 import { CallbackAddressGuard, LookupAll } from './address-guard';
 import { CallbackClient } from './callback.client';
 import { buildCallbackUrl } from './callback-url';
 
 const params = { messageId: '7f1c0a52-9a43-4f1e-8d2a-1b5e0c3d4e5f', status: 'opened' as const, apiKey: 'key-1' };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('CallbackClient against a fake Smartico', () => {
   let fake: FakeSmarticoServer;
@@ -94,9 +87,13 @@ describe('CallbackClient against a fake Smartico', () => {
 
   it('takes a per-call timeout over the client default', async () => {
     fake.setMode('hang');
-    const result = await sut.send(fake.url(), { timeoutMs: 100 });
-    expect(result).toMatchObject({ error: 'timeout' });
-    expect(result.durationMs).toBeLessThan(280);
+    const ended: string[] = [];
+    const sends = [sut.send(fake.url(), { timeoutMs: 100 }), sut.send(fake.url())].map((send, i) =>
+      send.finally(() => ended.push(i === 0 ? 'per-call' : 'default')),
+    );
+    const [shorter] = await Promise.all(sends);
+    expect(shorter).toMatchObject({ error: 'timeout' });
+    expect(ended).toEqual(['per-call', 'default']);
   });
 
   it('reports a reset connection', async () => {
@@ -106,7 +103,7 @@ describe('CallbackClient against a fake Smartico', () => {
   });
 
   it('reports a refused connection', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     await expect(sut.send(`http://127.0.0.1:${port}/cb`)).resolves.toMatchObject({
       ok: false,
       httpStatus: null,
@@ -187,7 +184,7 @@ describe('CallbackClient against a fake Smartico', () => {
       new CallbackClient(new CallbackAddressGuard(new HostAllowlist(allowed), { lookup }), { timeoutMs: 300 });
 
     it('connects to the checked address, keeping the host name in the Host header', async () => {
-      const lookup = jest.fn<ReturnType<LookupAll>, Parameters<LookupAll>>(async () => [{ address: '127.0.0.1', family: 4 }]);
+      const lookup = jest.fn<ReturnType<LookupAll>, Parameters<LookupAll>>(() => Promise.resolve([{ address: '127.0.0.1', family: 4 }]));
       const pinned = client(lookup);
       const port = new URL(fake.url()).port;
       try {
@@ -201,7 +198,7 @@ describe('CallbackClient against a fake Smartico', () => {
     });
 
     it('refuses a name that resolves to a non-public address under *', async () => {
-      const rebinding = client(async () => [{ address: '127.0.0.1', family: 4 }], ['*']);
+      const rebinding = client(() => Promise.resolve([{ address: '127.0.0.1', family: 4 }]), ['*']);
       const port = new URL(fake.url()).port;
       try {
         await expect(rebinding.send(`http://rebind.example.com:${port}/cb`)).resolves.toMatchObject({
@@ -215,8 +212,8 @@ describe('CallbackClient against a fake Smartico', () => {
     });
 
     it('reports a failed lookup', async () => {
-      const failing = client(async () => {
-        throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
+      const failing = client(() => {
+        return Promise.reject(Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' }));
       });
       try {
         await expect(failing.send('http://callbacks.smartico.test/cb')).resolves.toMatchObject({

@@ -127,7 +127,7 @@ async function readAtMost(body: Dispatcher.ResponseData['body'], limit: number):
 
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
+    const onAbort = (): void => reject(signal.reason as Error); // a DOMException, from abort() or AbortSignal.timeout()
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
@@ -148,5 +148,5 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function shorten(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, MAX_MESSAGE_CHARS);
+  return text.replace(/\p{Cc}+/gu, ' ').slice(0, MAX_MESSAGE_CHARS);
 }

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 
 const ROOT = join(__dirname, '..', '..');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -35,6 +36,9 @@ interface PageElement {
   getAttribute(name: string): string | null;
   complete?: boolean;
   naturalWidth?: number;
+  textContent: string | null;
+  className: string;
+  classList: { contains(name: string): boolean };
 }
 declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): Iterable<PageElement> };
 
@@ -58,7 +62,7 @@ function check(condition: boolean, message: string): asserts condition {
 /** A database of its own: in the PostgreSQL that DATABASE_URL names, else the app's embedded one under DATA_DIR. */
 async function database(dataDir: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return { env: {}, drop: async () => undefined };
+  if (!serverUrl) return { env: {}, drop: () => Promise.resolve() };
   const name = `cim_browser_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
@@ -209,7 +213,7 @@ async function main(): Promise<void> {
       const text = (await toast.textContent()) ?? '';
       for (const part of ['Important', 'Microsoft is raising', 'Best offer ever', 'Trade MSFT'])
         check(text.includes(part), `the popup lacks "${part}": ${text}`);
-      check(await toast.evaluate((node) => node.classList.contains('toast--high')), 'a high-priority popup is not marked so');
+      check(await toast.evaluate((node: PageElement) => node.classList.contains('toast--high')), 'a high-priority popup is not marked so');
       await p().waitForFunction(() => {
         const image = document.querySelector('[data-testid=toast] img.media');
         return image !== null && image.complete === true && (image.naturalWidth ?? 0) > 0;
@@ -232,7 +236,7 @@ async function main(): Promise<void> {
       await p().click('[data-testid=bell]');
       const item = await p().waitForSelector(`[data-testid=inbox-item][data-id="${plainId}"]`, { timeout: 5_000 });
       check(
-        (await item.$eval('.title', (node) => [node.textContent, node.className].join('|'))) === 'New message|title title--missing',
+        (await item.$eval('.title', (node: PageElement) => [node.textContent, node.className].join('|'))) === 'New message|title title--missing',
         'no placeholder title',
       );
       await item.waitForSelector('.media--broken', { timeout: 5_000 });
@@ -304,9 +308,10 @@ async function main(): Promise<void> {
       check(/callback\s+delivered\s+ext_message_id=\S+\s+#1\s+\+\d+\.\d+ s since post/.test(output), `no delivered callback in:\n${output}`);
     });
 
-    await step('no console errors', async () => {
+    await step('no console errors', () => {
       check(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`);
       console.log(`      (allowed: ${brokenImageReports} report(s) by the browser itself of the deliberately broken image URL)`);
+      return Promise.resolve();
     });
   } catch {
     if (page !== undefined) await page.screenshot({ path: join(ARTIFACTS, 'demo-failure.png') }).catch(() => undefined);

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { expect } from '@jest/globals';
+
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { SocketPlayer } from '../utils/socket-player';
 

@@ -39,7 +39,7 @@ describe('gateway and readiness with the database unreachable', () => {
     expect(refused.json).toEqual({ error_code: 5, error_message: 'temporarily unavailable; nothing was stored, retry later' });
 
     await proxy.restore();
-    const count = await db.query('SELECT count(*)::int AS n FROM messages WHERE im_uid = $1', [refusedRequest.im_uid]);
+    const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE im_uid = $1', [refusedRequest.im_uid]);
     expect(count.rows[0].n).toBe(0);
 
     // the same request, retried as Smartico would, now succeeds and is stored

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 
+import type { MessageRow } from '../../src/messages/message.view';
 import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
 
@@ -20,7 +21,8 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
     await sut.close();
   });
 
-  const rowsFor = async (imUid: string) => (await db.query('SELECT * FROM messages WHERE im_uid = $1 ORDER BY gateway_id', [imUid])).rows;
+  const rowsFor = async (imUid: string): Promise<MessageRow[]> =>
+    (await db.query<MessageRow>('SELECT * FROM messages WHERE im_uid = $1 ORDER BY gateway_id', [imUid])).rows;
 
   /** Every refusal is HTTP 200 JSON with exactly these two keys. */
   async function expectRefused(body: unknown, code: number, mentions: RegExp, options = {}): Promise<void> {
@@ -57,7 +59,7 @@ describe('POST /gateway/custom-im (SPEC §2)', () => {
         category: 'bonus',
         delivered_at: null,
       });
-      expect(row.expires_at.toISOString()).toBe('2030-01-01T00:00:00.000Z');
+      expect(row.expires_at?.toISOString()).toBe('2030-01-01T00:00:00.000Z');
     });
 
     it('keeps an integer ext_user_id as its decimal string', async () => {

@@ -4,9 +4,10 @@ import { Client } from 'pg';
 
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
+import { eventually } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 interface Instance {
@@ -65,13 +66,11 @@ function describeFanOut(transport: string, extraEnv: Record<string, string>): vo
         await player.waitForMessages(1);
         expect(player.messages[0].id).toBe(reply.json.ext_message_id);
         await player.waitForUnread(1);
-        const deadline = Date.now() + 5_000;
-        let delivered = null;
-        while (delivered === null && Date.now() < deadline) {
-          delivered = (await db.query('SELECT delivered_at FROM messages WHERE id = $1', [reply.json.ext_message_id])).rows[0].delivered_at;
-          if (delivered === null) await sleep(20);
-        }
-        expect(delivered).not.toBeNull();
+        const delivered = async (): Promise<void> => {
+          const { rows } = await db.query<{ delivered_at: Date | null }>('SELECT delivered_at FROM messages WHERE id = $1', [reply.json.ext_message_id]);
+          expect(rows[0].delivered_at).not.toBeNull();
+        };
+        await eventually(delivered, { what: 'the ack on B to be recorded', timeoutMs: 5_000 });
       } finally {
         player.close();
       }

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { InboxList } from '../../src/inbox/inbox.service';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { customIm, postGateway } from '../utils/gateway-client';
+import { ErrorBody } from '../utils/http-json';
 import { playerToken, unsignedToken } from '../utils/player-tokens';
 import { SocketPlayer } from '../utils/socket-player';
 
@@ -28,14 +31,15 @@ describe('player REST /inbox (SPEC §3)', () => {
     expect(reply.json.error_code).toBe(0);
     return String(reply.json.ext_message_id);
   };
-  const call = async (playerId: string | null, method: string, path: string, token?: string) => {
+  const call = async <T = ErrorBody>(playerId: string | null, method: string, path: string, token?: string): Promise<{ status: number; body: T }> => {
     const auth = token ?? (playerId === null ? undefined : await playerToken(playerId));
     const response = await fetch(`${sut.url}${path}`, { method, headers: auth === undefined ? {} : { authorization: `Bearer ${auth}` } });
     const text = await response.text();
-    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+    return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
   };
-  const list = async (playerId: string, query = '') => (await call(playerId, 'GET', `/inbox/messages${query}`)).body;
-  const events = async (id: string) => (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
+  const list = async (playerId: string, query = ''): Promise<InboxList> => (await call<InboxList>(playerId, 'GET', `/inbox/messages${query}`)).body;
+  const events = async (id: string): Promise<string[]> =>
+    (await db.query<{ event: string }>('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
 
   describe('authentication', () => {
     it.each([
@@ -66,7 +70,7 @@ describe('player REST /inbox (SPEC §3)', () => {
       const later = await post(playerId, { expires_at: new Date(Date.now() + 3_600_000).toISOString() });
 
       const page = await list(playerId);
-      expect(page.items.map((item: { id: string }) => item.id)).toEqual([later, b, a]);
+      expect(page.items.map((item) => item.id)).toEqual([later, b, a]);
       expect(page.next_cursor).toBeNull();
       expect(page.items[0]).toMatchObject({ id: later, display: 'both', priority: 'normal', cta_link: null, read_at: null });
     });
@@ -78,13 +82,13 @@ describe('player REST /inbox (SPEC §3)', () => {
       const newestFirst = [...ids].reverse();
 
       const first = await list(playerId, '?limit=10');
-      expect(first.items.map((item: { id: string }) => item.id)).toEqual(newestFirst.slice(0, 10));
+      expect(first.items.map((item) => item.id)).toEqual(newestFirst.slice(0, 10));
       // a new message arrives between pages: it is newer than the cursor, so it appears on no later page
       await post(playerId);
       const second = await list(playerId, `?limit=10&cursor=${first.next_cursor}`);
       const third = await list(playerId, `?limit=10&cursor=${second.next_cursor}`);
-      expect(second.items.map((item: { id: string }) => item.id)).toEqual(newestFirst.slice(10, 20));
-      expect(third.items.map((item: { id: string }) => item.id)).toEqual(newestFirst.slice(20));
+      expect(second.items.map((item) => item.id)).toEqual(newestFirst.slice(10, 20));
+      expect(third.items.map((item) => item.id)).toEqual(newestFirst.slice(20));
       expect(third.next_cursor).toBeNull();
     });
 
@@ -93,8 +97,8 @@ describe('player REST /inbox (SPEC §3)', () => {
       const bonus = await post(playerId, { category: 'bonus' });
       const news = await post(playerId, { category: 'news' });
       await call(playerId, 'POST', `/inbox/messages/${news}/opened`);
-      expect((await list(playerId, '?unread=true')).items.map((item: { id: string }) => item.id)).toEqual([bonus]);
-      expect((await list(playerId, '?category=news')).items.map((item: { id: string }) => item.id)).toEqual([news]);
+      expect((await list(playerId, '?unread=true')).items.map((item) => item.id)).toEqual([bonus]);
+      expect((await list(playerId, '?category=news')).items.map((item) => item.id)).toEqual([news]);
       expect((await list(playerId, '?category=news&unread=true')).items).toEqual([]);
       expect((await list(playerId, "?category=' OR 1=1 --")).items).toEqual([]);
     });

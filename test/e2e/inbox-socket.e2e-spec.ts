@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { MessageRow } from '../../src/messages/message.view';
 import { createTestApp, TestApp } from '../utils/create-test-app';
+import { eventually, expectQuietFor, sleep } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken, unsignedToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 
 describe('socket.io /inbox (SPEC §3)', () => {
   let sut: TestApp;
@@ -38,16 +41,17 @@ describe('socket.io /inbox (SPEC §3)', () => {
     expect(reply.json.error_code).toBe(0);
     return String(reply.json.ext_message_id);
   };
-  const row = async (id: string) => (await db.query('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
-  const events = async (id: string) => (await db.query('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
+  const row = async (id: string): Promise<MessageRow> => (await db.query<MessageRow>('SELECT * FROM messages WHERE id = $1', [id])).rows[0];
+  const events = async (id: string): Promise<string[]> =>
+    (await db.query<{ event: string }>('SELECT event FROM message_events WHERE message_id = $1 ORDER BY id', [id])).rows.map((r) => r.event);
 
   describe('authentication', () => {
     it.each([
-      ['no token', async () => undefined],
-      ['a garbage token', async () => 'not.a.jwt'],
+      ['no token', () => Promise.resolve(undefined)],
+      ['a garbage token', () => Promise.resolve('not.a.jwt')],
       ['a token signed with another secret', () => playerToken('p1', { secret: 'another-secret-that-is-at-least-32-bytes' })],
       ['an expired token', () => playerToken('p1', { expiresIn: Math.floor(Date.now() / 1000) - 60 })],
-      ['an alg:none token', async () => unsignedToken('p1')],
+      ['an alg:none token', () => Promise.resolve(unsignedToken('p1'))],
       ['a token without sub', () => playerToken('p1', { withoutSub: true })],
       ['a token without exp', () => playerToken('p1', { withoutExp: true })],
     ])('refuses %s with connect_error "unauthorized"', async (_case, token) => {
@@ -96,7 +100,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
 
       const player = await connect(playerId);
       await player.waitForMessages(3);
-      await sleep(100);
+      await expectQuietFor(100, 'catch-up messages', () => player.messages.length);
       expect(player.messages.map((message) => message.id)).toEqual([first, popup, third]);
       // popup-only messages are shown but never counted in the inbox
       await player.waitForUnread(2);
@@ -114,7 +118,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
 
       const again = await connect(playerId);
       await again.waitForMessages(1);
-      await sleep(150);
+      await expectQuietFor(150, 'messages sent again', () => again.messages.length);
       expect(again.messages.map((message) => message.id)).toEqual([unacked]);
     });
 
@@ -124,7 +128,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
       const id = await post(playerId);
       await Promise.all(tabs.map((tab) => tab.waitForMessages(1)));
       await waitUntil(async () => (await row(id)).delivered_at !== null);
-      await sleep(100);
+      await expectQuietFor(100, 'delivery events', () => events(id));
       expect(await events(id)).toEqual(['delivered']);
     });
 
@@ -134,7 +138,7 @@ describe('socket.io /inbox (SPEC §3)', () => {
       const bobSocket = await connect(bob);
       await post(alice);
       await aliceSocket.waitForMessages(1);
-      await sleep(150);
+      await expectQuietFor(150, "messages on the other player's socket", () => bobSocket.messages.length);
       expect(bobSocket.messages).toHaveLength(0);
     });
   });
@@ -247,9 +251,5 @@ describe('socket.io /inbox (SPEC §3)', () => {
 });
 
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
+  await eventually(condition, { what: 'the delivery to be recorded', timeoutMs });
 }

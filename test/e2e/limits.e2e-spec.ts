@@ -37,7 +37,7 @@ describe('rate limits', () => {
     const valid = customIm();
     const accepted = await postGateway(sut.url, valid, { authorization: GATEWAY_A.authorization });
     expect(accepted.json.error_code).toBe(0);
-    expect((await db.query('SELECT count(*)::int AS n FROM messages WHERE im_uid = $1', [valid.im_uid])).rows[0].n).toBe(1);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE im_uid = $1', [valid.im_uid])).rows[0].n).toBe(1);
   });
 
   it('limits player REST per player with 429 JSON, leaving other players alone', async () => {

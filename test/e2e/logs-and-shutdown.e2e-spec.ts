@@ -4,10 +4,11 @@ import { Client } from 'pg';
 
 import { AppProcess } from '../utils/app-process';
 import { PLAYER_JWT_SECRET } from '../utils/create-test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const GATEWAY = { id: 'brand-log', authorization: `GW-SECRET-${randomUUID()}`, apiKey: `API-KEY-${randomUUID()}` };
@@ -64,8 +65,8 @@ describe('the built app: log hygiene and graceful shutdown (SPEC §6)', () => {
       await fetch(`${url}${list.items[0].cta_link}`, { redirect: 'manual' });
       await postGateway(url, customIm({ body }), { authorization: wrongSecret });
       await fetch(`${url}/support/messages/${id}`, { headers: { authorization: `Bearer ${SUPPORT_KEY}` } });
-      const deadline = Date.now() + 5_000;
-      while (smartico.requests.filter((request) => request.query.ext_message_id === id).length < 3 && Date.now() < deadline) await sleep(20);
+      const callbacks = (): number => smartico.requests.filter((request) => request.query.ext_message_id === id).length;
+      await eventually(() => callbacks() >= 3, { what: () => `3 callbacks for ${id}, got ${callbacks()}`, timeoutMs: 5_000 });
       expect(smartico.requests.some((request) => request.query.api_key === GATEWAY.apiKey)).toBe(true);
     } finally {
       socket.close();

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { createTestApp, TestApp } from '../utils/create-test-app';
+import { eventually } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 
 describe('GET /metrics (SPEC §6)', () => {
   let sut: TestApp;
@@ -46,11 +47,17 @@ describe('GET /metrics (SPEC §6)', () => {
       await postGateway(sut.url, '{broken', {});
       await postGateway(sut.url, customIm({ body: 7 }), {});
       await socket.waitForMessages(3);
-      const deadline = Date.now() + 5_000;
-      while (smartico.requests.length < 3 && Date.now() < deadline) await sleep(20);
-      await sleep(100);
-
-      const after = await scrape();
+      // acks and callbacks are recorded asynchronously: wait until the last of them shows
+      const settled = async (): Promise<string> => {
+        const text = await scrape();
+        expect(
+          sample(text, 'cim_callbacks_total', { status: 'delivered', result: 'sent' }) -
+            sample(before, 'cim_callbacks_total', { status: 'delivered', result: 'sent' }),
+        ).toBe(3);
+        expect(sample(text, 'cim_callbacks_pending')).toBe(0);
+        return text;
+      };
+      const after = await eventually(settled, { what: 'the three callbacks in the metrics', timeoutMs: 5_000 });
       const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
       expect(delta('cim_messages_accepted_total')).toBe(3);
       expect(delta('cim_messages_refused_total', { code: '1' })).toBe(1);
@@ -67,7 +74,9 @@ describe('GET /metrics (SPEC §6)', () => {
     } finally {
       socket.close();
     }
-    await sleep(100);
-    expect(sample(await scrape(), 'cim_sockets_connected')).toBe(sample(before, 'cim_sockets_connected'));
+    const disconnected = async (): Promise<void> => {
+      expect(sample(await scrape(), 'cim_sockets_connected')).toBe(sample(before, 'cim_sockets_connected'));
+    };
+    await eventually(disconnected, { what: 'the socket to be counted out', timeoutMs: 5_000 });
   });
 });

@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { expect } from '@jest/globals';
+
+import { AppProcess } from '../utils/app-process';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 
 const run = promisify(execFile);
@@ -36,7 +39,7 @@ describe('the built app as `npm start` runs it', () => {
       const curl = /^\s*(curl -s -X POST .*)$/m.exec(first.stdout)![1];
       expect(curl).toContain(`http://127.0.0.1:${port}/gateway/custom-im`);
       const { stdout } = await run('bash', ['-c', curl]);
-      const accepted = JSON.parse(stdout);
+      const accepted = JSON.parse(stdout) as unknown;
       expect(accepted).toEqual({ error_code: 0, ext_message_id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
 
       const authorization = /Authorization\s+(\S+)/.exec(first.stdout)![1];

@@ -3,10 +3,10 @@ import { AddressInfo, createConnection, createServer, Server, Socket } from 'nod
 
 import { createInbox, Inbox, InboxStatus, MessageView } from '../../client/src/cim-inbox';
 import { createTestApp, TestApp } from '../utils/create-test-app';
+import { eventually, expectQuietFor } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep } from '../utils/socket-player';
 
 /**
  * A loopback TCP proxy in front of the app, so a test can take the server away from the SDK
@@ -81,11 +81,7 @@ class Recorder {
   }
 
   async until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (statuses: ${this.statuses.join(' → ')})`);
-      await sleep(10);
-    }
+    await eventually(condition, { what: () => `${what} (statuses: ${this.statuses.join(' → ')})`, timeoutMs, everyMs: 10 });
   }
 
   status(status: InboxStatus, timeoutMs?: number): Promise<void> {
@@ -164,7 +160,7 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     lossy.hold(); // the ack the SDK sends never reaches the server
     const id = await post(playerId);
     await sdk.until(() => sdk.messages.length === 1, 'the message');
-    await sleep(200);
+    await expectQuietFor(200, 'delivery record while the ack is held', () => deliveredAt(playerId, id));
     expect(await deliveredAt(playerId, id)).toBeNull();
 
     await lossy.cut();
@@ -177,7 +173,7 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
       'delivered callback',
     );
     expect(await deliveredAt(playerId, id)).not.toBeNull();
-    await sleep(300);
+    await expectQuietFor(300, 'messages handed to the app', () => sdk.messages.length);
     expect(sdk.messages.map((message) => message.id)).toEqual([id]);
   });
 
@@ -192,13 +188,13 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     await flaky.cut();
     await sdk.status('reconnecting');
     const during = [await post(playerId), await post(playerId)];
-    await sleep(300);
+    await expectQuietFor(300, 'messages while disconnected', () => sdk.messages.length);
     expect(sdk.messages).toHaveLength(1);
 
     await flaky.restore();
     await sdk.status('connected', 15_000);
     await sdk.until(() => sdk.messages.length === 3, 'the messages sent while away');
-    await sleep(300);
+    await expectQuietFor(300, 'messages handed to the app', () => sdk.messages.length);
     expect(sdk.messages.map((message) => message.id)).toEqual([before, ...during]);
     expect(sdk.statuses).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
   });
@@ -256,7 +252,7 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
       },
     });
     await refused.status('unauthorized');
-    await sleep(500);
+    await expectQuietFor(500, 'token refreshes after the refusal', () => refreshes);
     expect(refreshes).toBe(1);
 
     stuck.inbox.setToken(await playerToken(playerId));
@@ -308,7 +304,7 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     sdk.inbox.close();
     expect(sdk.inbox.status).toBe('closed');
     await post(playerId);
-    await sleep(300);
+    await expectQuietFor(300, 'messages after close', () => sdk.messages.length);
     expect(sdk.messages).toEqual([]);
   });
 });

@@ -1,48 +1,48 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { SupportMessageDetail, SupportMessageList, SupportPlayer } from '../../src/support/support.service';
+import type { SupportMessageView } from '../../src/support/support.view';
 import { createTestApp, GATEWAY_A, GATEWAY_B, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
+import { ErrorBody } from '../utils/http-json';
 import { playerToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 
 const SECOND_KEY = 'support-key-two-9876543210';
 
-interface View {
-  id: string;
-  status: string;
-  created_at: string;
-  [key: string]: unknown;
-}
-interface Page {
-  items: View[];
-  next_cursor: string | null;
-}
-interface Reply {
+type View = SupportMessageView;
+type Page = SupportMessageList;
+interface Reply<T = ErrorBody> {
   status: number;
   contentType: string | null;
-  body: any;
+  body: T;
 }
 
-async function call(baseUrl: string, path: string, options: { key?: string | null; method?: string; authorization?: string } = {}): Promise<Reply> {
+async function call<T = ErrorBody>(
+  baseUrl: string,
+  path: string,
+  options: { key?: string | null; method?: string; authorization?: string } = {},
+): Promise<Reply<T>> {
   const key = options.key === undefined ? SUPPORT_KEY : options.key;
   const authorization = options.authorization ?? (key === null ? undefined : `Bearer ${key}`);
   const response = await fetch(`${baseUrl}${path}`, { method: options.method ?? 'GET', headers: authorization === undefined ? {} : { authorization } });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), body: text === '' ? null : JSON.parse(text) };
+  return { status: response.status, contentType: response.headers.get('content-type'), body: (text === '' ? null : JSON.parse(text)) as T };
 }
 
 /** Polls `read` until `ok` holds (the app works asynchronously: acks, sweeps, callbacks). */
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+async function readUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+  const check = async (): Promise<T> => {
     const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 2000)}`);
-    await sleep(25);
-  }
+    if (!ok(value)) throw new Error(JSON.stringify(value).slice(0, 2000));
+    return value;
+  };
+  return eventually(check, { what, timeoutMs, everyMs: 25 });
 }
 
 const ids = (page: Page): string[] => page.items.map((item) => item.id);
@@ -67,11 +67,12 @@ describe('support API (SPEC §5)', () => {
     await smartico.close();
   });
 
-  const api = (path: string, options: { key?: string | null; method?: string; authorization?: string } = {}): Promise<Reply> => call(sut.url, path, options);
+  const api = <T = ErrorBody>(path: string, options: { key?: string | null; method?: string; authorization?: string } = {}): Promise<Reply<T>> =>
+    call<T>(sut.url, path, options);
   const search = async (query: Record<string, string>): Promise<Page> => {
-    const reply = await api(`/support/messages?${new URLSearchParams(query)}`);
+    const reply = await api<Page>(`/support/messages?${new URLSearchParams(query).toString()}`);
     expect(reply.status).toBe(200);
-    return reply.body as Page;
+    return reply.body;
   };
   const searchError = async (query: string): Promise<Reply> => {
     const reply = await api(`/support/messages?${query}`);
@@ -80,8 +81,8 @@ describe('support API (SPEC §5)', () => {
     expect(reply.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
     return reply;
   };
-  const detail = async (id: string): Promise<Reply['body']> => {
-    const reply = await api(`/support/messages/${id}`);
+  const detail = async (id: string): Promise<SupportMessageDetail> => {
+    const reply = await api<SupportMessageDetail>(`/support/messages/${id}`);
     expect(reply.status).toBe(200);
     return reply.body;
   };
@@ -106,7 +107,7 @@ describe('support API (SPEC §5)', () => {
     (await fetch(`${sut.url}${path}`, { method, headers: { authorization: `Bearer ${await playerToken(playerId)}` } })).status;
   const statusOf = async (id: string): Promise<string> => (await detail(id)).message.status;
   const waitForStatus = (id: string, status: string): Promise<string> =>
-    eventually(
+    readUntil(
       () => statusOf(id),
       (value) => value === status,
       `${id} to be ${status}`,
@@ -285,7 +286,7 @@ describe('support API (SPEC §5)', () => {
       const created: View[] = [];
       for (let i = 0; i < 3; i += 1) {
         const id = await post(playerId);
-        created.push((await detail(id)).message as View);
+        created.push((await detail(id)).message);
         await sleep(15);
       }
       const [first, second, third] = created;
@@ -311,19 +312,19 @@ describe('support API (SPEC §5)', () => {
       const other = newPlayer();
       const otherOpened = await post(other);
       expect(await player(other, 'POST', `/inbox/messages/${otherOpened}/opened`)).toBe(200);
-      const openedView = (await detail(opened)).message as View;
+      const openedView = (await detail(opened)).message;
 
       expect(ids(await search({ ext_user_id: playerId, status: 'opened', from: before }))).toEqual([opened]);
       expect(ids(await search({ status: 'opened', from: before }))).toEqual([otherOpened, opened]);
       expect(ids(await search({ status: 'accepted', from: before }))).toEqual([accepted]);
       expect(ids(await search({ ext_user_id: playerId, status: 'opened', to: before }))).toEqual([]);
-      expect(ids(await search({ im_uid: openedView.im_uid as string, status: 'opened' }))).toEqual([opened]);
-      expect(ids(await search({ im_uid: openedView.im_uid as string, status: 'accepted' }))).toEqual([]);
+      expect(ids(await search({ im_uid: openedView.im_uid, status: 'opened' }))).toEqual([opened]);
+      expect(ids(await search({ im_uid: openedView.im_uid, status: 'accepted' }))).toEqual([]);
       expect(
         ids(
           await search({
             ext_user_id: playerId,
-            im_uid: openedView.im_uid as string,
+            im_uid: openedView.im_uid,
             status: 'opened',
             from: openedView.created_at,
             to: openedView.created_at,
@@ -411,12 +412,12 @@ describe('support API (SPEC §5)', () => {
     it('lets SQL-ish strings in filters match nothing', async () => {
       const playerId = newPlayer();
       await post(playerId);
-      const { rows: before } = await db.query('SELECT count(*)::int AS n FROM messages');
+      const { rows: before } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
       for (const value of ["' OR 1=1 --", "x' OR 'a'='a", `${playerId}'; DROP TABLE messages; --`, '%', '*', `${playerId}\\`]) {
         expect([value, ids(await search({ ext_user_id: value }))]).toEqual([value, []]);
         expect([value, ids(await search({ im_uid: value }))]).toEqual([value, []]);
       }
-      const { rows: after } = await db.query('SELECT count(*)::int AS n FROM messages');
+      const { rows: after } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages');
       expect(after[0].n).toBe(before[0].n);
       expect(ids(await search({ ext_user_id: playerId }))).toHaveLength(1);
     });
@@ -432,7 +433,7 @@ describe('support API (SPEC §5)', () => {
 
       const body = await detail(id);
       expect(body.message).toMatchObject({ id, ext_user_id: playerId, status: 'clicked', archived_at: expect.any(String) });
-      const timeline = body.timeline as Array<{ event: string; at: string }>;
+      const timeline = body.timeline;
       expect(timeline.map((entry) => entry.event)).toEqual(['accepted', 'delivered', 'opened', 'read', 'clicked', 'archived']);
       expect(timeline[0].at).toBe(body.message.created_at);
       expect(timeline[1].at).toBe(body.message.delivered_at);
@@ -449,9 +450,9 @@ describe('support API (SPEC §5)', () => {
         const playerId = newPlayer();
         const id = await post(playerId, { callbackUrl: flaky.url('/cb') });
         expect(await player(playerId, 'POST', `/inbox/messages/${id}/clicked`)).toBe(200);
-        const body = await eventually(
+        const body = await readUntil(
           () => detail(id),
-          (value) => value.outbox.length === 3 && value.outbox.every((entry: { state: string }) => entry.state === 'sent'),
+          (value) => value.outbox.length === 3 && value.outbox.every((entry) => entry.state === 'sent'),
           'all callbacks sent',
         );
 
@@ -462,8 +463,8 @@ describe('support API (SPEC §5)', () => {
           { status: 'opened', attempted_at: expect.any(String), http_status: 200, error: null, duration_ms: expect.any(Number) },
           { status: 'clicked', attempted_at: expect.any(String), http_status: 200, error: null, duration_ms: expect.any(Number) },
         ]);
-        const times = body.callbacks.map((attempt: { attempted_at: string }) => Date.parse(attempt.attempted_at));
-        expect(times).toEqual([...times].sort((a: number, b: number) => a - b));
+        const times = body.callbacks.map((attempt) => Date.parse(attempt.attempted_at));
+        expect(times).toEqual([...times].sort((a, b) => a - b));
         expect(body.outbox).toEqual([
           { status: 'delivered', state: 'sent', attempts: 3, next_attempt_at: null, sent_at: expect.any(String), last_error: null },
           { status: 'opened', state: 'sent', attempts: 1, next_attempt_at: null, sent_at: expect.any(String), last_error: null },
@@ -482,7 +483,7 @@ describe('support API (SPEC §5)', () => {
         const playerId = newPlayer();
         const id = await post(playerId, { callbackUrl: down.url('/cb') });
         expect(await player(playerId, 'POST', `/inbox/messages/${id}/opened`)).toBe(200);
-        const body = await eventually(
+        const body = await readUntil(
           () => detail(id),
           (value) => value.callbacks.length >= 2,
           'two failed attempts',
@@ -504,7 +505,7 @@ describe('support API (SPEC §5)', () => {
       });
 
       const id = await postFailed(playerId);
-      const body = await eventually(
+      const body = await readUntil(
         () => detail(id),
         (value) => value.outbox[0]?.state === 'sent',
         'failed callback sent',
@@ -538,26 +539,26 @@ describe('support API (SPEC §5)', () => {
       await post(playerId, { extension: { display: 'popup' } });
       const third = await post(playerId);
       expect(await player(playerId, 'POST', `/inbox/messages/${first}/opened`)).toBe(200);
-      const page = async (): Promise<Reply['body']> => (await api(`/support/players/${encodeURIComponent(playerId)}`)).body;
+      const page = async (): Promise<SupportPlayer> => (await api<SupportPlayer>(`/support/players/${encodeURIComponent(playerId)}`)).body;
 
       const offline = await page();
       expect(offline).toMatchObject({ ext_user_id: playerId, unread_count: 1, last_seen_at: null, connected: false });
-      expect(offline.messages.items.map((item: View) => item.id)).toEqual([third, expect.any(String), first]);
+      expect(offline.messages.items.map((item) => item.id)).toEqual([third, expect.any(String), first]);
       expect(offline.messages.next_cursor).toBeNull();
       expect(offline.messages.items[0]).toMatchObject({ ext_user_id: playerId, gateway_id: GATEWAY_A.id, status: 'accepted' });
 
       const socket = await SocketPlayer.connect(sut.url, await playerToken(playerId));
-      let online: Reply['body'];
+      let online: SupportPlayer;
       try {
-        online = await eventually(page, (value) => value.connected === true && value.last_seen_at !== null, 'connected and seen');
+        online = await readUntil(page, (value) => value.connected === true && value.last_seen_at !== null, 'connected and seen');
         // the socket's ack delivered the unread message; delivery does not read it
         expect(online.unread_count).toBe(1);
       } finally {
         socket.close();
       }
-      const gone = await eventually(page, (value) => value.connected === false, 'disconnected');
-      expect(Date.parse(gone.last_seen_at)).toBeGreaterThanOrEqual(Date.parse(online.last_seen_at));
-      expect(Date.parse(gone.last_seen_at)).toBeLessThanOrEqual(Date.now());
+      const gone = await readUntil(page, (value) => value.connected === false, 'disconnected');
+      expect(Date.parse(gone.last_seen_at!)).toBeGreaterThanOrEqual(Date.parse(online.last_seen_at!));
+      expect(Date.parse(gone.last_seen_at!)).toBeLessThanOrEqual(Date.now());
     });
 
     it("gives the first 50 of a player's messages, and the search pages on from its cursor", async () => {
@@ -565,11 +566,11 @@ describe('support API (SPEC §5)', () => {
       const created: string[] = [];
       for (let i = 0; i < 53; i += 1) created.push(await post(playerId));
       const newestFirst = [...created].reverse();
-      const reply = await api(`/support/players/${playerId}`);
+      const reply = await api<SupportPlayer>(`/support/players/${playerId}`);
       expect(reply.status).toBe(200);
       expect(reply.body.unread_count).toBe(53);
-      expect(reply.body.messages.items.map((item: View) => item.id)).toEqual(newestFirst.slice(0, 50));
-      const rest = await search({ ext_user_id: playerId, cursor: reply.body.messages.next_cursor });
+      expect(reply.body.messages.items.map((item) => item.id)).toEqual(newestFirst.slice(0, 50));
+      const rest = await search({ ext_user_id: playerId, cursor: reply.body.messages.next_cursor! });
       expect(ids(rest)).toEqual(newestFirst.slice(50));
       expect(rest.next_cursor).toBeNull();
     });
@@ -588,10 +589,10 @@ describe('support API (SPEC §5)', () => {
     it('takes any ext_user_id, URL-encoded', async () => {
       const playerId = `odd id/${randomUUID()}?&' OR 1=1`;
       const id = await post(playerId);
-      const reply = await api(`/support/players/${encodeURIComponent(playerId)}`);
+      const reply = await api<SupportPlayer>(`/support/players/${encodeURIComponent(playerId)}`);
       expect(reply.status).toBe(200);
       expect(reply.body.ext_user_id).toBe(playerId);
-      expect(reply.body.messages.items.map((item: View) => item.id)).toEqual([id]);
+      expect(reply.body.messages.items.map((item) => item.id)).toEqual([id]);
     });
 
     it('refuses an over-long ext_user_id with a JSON error', async () => {
@@ -671,23 +672,19 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     const reply = await postGateway(sut.url, customIm({ ext_user_id: playerId, callback_url: smartico.url('/cb') }));
     const id = String(reply.json.ext_message_id);
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
-    const detail = async (): Promise<Reply['body']> => (await call(sut.url, `/support/messages/${id}`)).body;
+    const detail = async (): Promise<SupportMessageDetail> => (await call<SupportMessageDetail>(sut.url, `/support/messages/${id}`)).body;
 
-    const dead = await eventually(
-      detail,
-      (value) => value.outbox.length === 2 && value.outbox.every((entry: { state: string }) => entry.state === 'dead'),
-      'dead',
-    );
-    expect(dead.outbox.map((entry: { status: string }) => entry.status)).toEqual(['delivered', 'opened']);
+    const dead = await readUntil(detail, (value) => value.outbox.length === 2 && value.outbox.every((entry) => entry.state === 'dead'), 'dead');
+    expect(dead.outbox.map((entry) => entry.status)).toEqual(['delivered', 'opened']);
     expect(dead.outbox[0]).toMatchObject({ next_attempt_at: null, last_error: 'http 503' });
     expect(dead.callbacks.length).toBeGreaterThan(2);
 
     smartico.setMode('ok');
     const retried = await call(sut.url, `/support/messages/${id}/callbacks/retry`, { method: 'POST' });
     expect(retried).toMatchObject({ status: 200, body: { requeued: 2 } });
-    const sent = await eventually(detail, (value) => value.outbox.every((entry: { state: string }) => entry.state === 'sent'), 'sent after retry');
+    const sent = await readUntil(detail, (value) => value.outbox.every((entry) => entry.state === 'sent'), 'sent after retry');
     const last = sent.callbacks.slice(-2);
-    expect(last.map((attempt: { status: string; http_status: number }) => [attempt.status, attempt.http_status])).toEqual([
+    expect(last.map((attempt) => [attempt.status, attempt.http_status])).toEqual([
       ['delivered', 200],
       ['opened', 200],
     ]);

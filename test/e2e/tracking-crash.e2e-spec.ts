@@ -4,10 +4,10 @@ import { Client } from 'pg';
 
 import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET } from '../utils/create-test-app';
+import { eventually } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const MESSAGES = 250; // × (delivered, opened) = 500 callbacks
@@ -68,7 +68,7 @@ describe('callback outbox across a kill -9 and two instances (SPEC §4)', () => 
         }),
       );
     }
-    const pending = await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'pending'`);
+    const pending = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'pending'`);
     expect(pending.rows[0].n).toBe(2 * MESSAGES);
 
     // the receiver hangs, so the instance dies with callbacks claimed mid-send and the rest queued
@@ -81,13 +81,10 @@ describe('callback outbox across a kill -9 and two instances (SPEC §4)', () => 
     const restartedAt = Date.now();
     await Promise.all([start(), start()]);
 
-    const deadline = Date.now() + 60_000;
-    let sent = 0;
-    while (sent < 2 * MESSAGES && Date.now() < deadline) {
-      sent = (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'sent'`)).rows[0].n;
-      await sleep(100);
-    }
-    expect(sent).toBe(2 * MESSAGES);
+    const allSent = async (): Promise<void> => {
+      expect((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state = 'sent'`)).rows[0].n).toBe(2 * MESSAGES);
+    };
+    await eventually(allSent, { what: 'every callback sent after the restart', timeoutMs: 60_000, everyMs: 100 });
 
     const afterRestart = smartico.requests.filter((request) => request.at.getTime() >= restartedAt);
     const perCallback = new Map<string, number>();

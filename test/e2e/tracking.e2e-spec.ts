@@ -1,13 +1,23 @@
 import { randomUUID } from 'node:crypto';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
+import type { MessageRow } from '../../src/messages/message.view';
 import { TrackingService } from '../../src/tracking/tracking.service';
 import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
+import { eventually, expectQuietFor } from '../utils/eventually';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
+
+interface OutboxEntry {
+  status: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+}
 
 describe('status callbacks to Smartico (SPEC §4)', () => {
   let sut: TestApp;
@@ -45,22 +55,17 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
   const callbacksFor = (id: string): RecordedRequest[] => smartico.requests.filter((request) => request.query.ext_message_id === id);
   const statusesFor = (id: string): string[] => callbacksFor(id).map((request) => request.query.status);
   const waitForStatuses = async (id: string, count: number, timeoutMs = 10_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    while (callbacksFor(id).filter((request) => request.query.status !== undefined).length < count) {
-      if (Date.now() > deadline) throw new Error(`got ${statusesFor(id).join(',')} for ${id}, wanted ${count}`);
-      await sleep(20);
-    }
+    const arrived = (): boolean => callbacksFor(id).filter((request) => request.query.status !== undefined).length >= count;
+    await eventually(arrived, { what: () => `${count} callbacks for ${id}, got ${statusesFor(id).join(',')}`, timeoutMs });
   };
-  const outbox = async (id: string) =>
-    (await db.query('SELECT status, state, attempts, last_error FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank', [id])).rows;
+  const outbox = async (id: string): Promise<OutboxEntry[]> =>
+    (await db.query<OutboxEntry>('SELECT status, state, attempts, last_error FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank', [id])).rows;
   const waitForState = async (id: string, status: string, state: string, timeoutMs = 10_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const inState = async (): Promise<void> => {
       const row = (await outbox(id)).find((callback) => callback.status === status);
-      if (row?.state === state) return;
-      if (Date.now() > deadline) throw new Error(`${status} of ${id} is ${row?.state}, not ${state}`);
-      await sleep(20);
-    }
+      if (row?.state !== state) throw new Error(`it is ${row?.state}`);
+    };
+    await eventually(inState, { what: `${status} of ${id} to be ${state}`, timeoutMs });
   };
 
   it('reports ack → open → click as exactly delivered, opened, clicked, with the four parameters and the URL’s own query kept', async () => {
@@ -74,7 +79,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
       await waitForStatuses(id, 2);
       expect(await socket.emit('clicked', { id })).toEqual({ ok: true });
       await waitForStatuses(id, 3);
-      await sleep(200);
+      await expectQuietFor(200, `callbacks for ${id}`, () => callbacksFor(id).length);
 
       expect(statusesFor(id)).toEqual(['delivered', 'opened', 'clicked']);
       for (const request of callbacksFor(id)) {
@@ -108,7 +113,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     await rest(playerId, 'POST', `/inbox/messages/${id}/opened`);
     await rest(playerId, 'POST', `/inbox/messages/${id}/clicked`);
     await rest(playerId, 'POST', '/inbox/read-all');
-    await sleep(400);
+    await expectQuietFor(400, `callbacks for ${id}`, () => callbacksFor(id).length);
     expect(statusesFor(id)).toEqual(['delivered', 'opened', 'clicked']);
     const [delivered, opened, clicked] = callbacksFor(id).map((request) => request.at.getTime());
     expect(delivered).toBeLessThanOrEqual(opened);
@@ -119,7 +124,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const playerId = newPlayer();
     const id = await post(playerId);
     await rest(playerId, 'POST', '/inbox/read-all');
-    await sleep(400);
+    await expectQuietFor(400, `callbacks for ${id}`, () => callbacksFor(id).length);
     expect(statusesFor(id)).toEqual([]);
     expect(await outbox(id)).toEqual([]);
   });
@@ -133,7 +138,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const answered = callbacksFor(id);
     expect(answered.map((request) => request.query.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'opened']);
     expect((await outbox(id))[0]).toMatchObject({ status: 'delivered', state: 'sent', attempts: 4 });
-    const attempts = await db.query(
+    const attempts = await db.query<{ http_status: number | null; error: string | null }>(
       `SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
       [id],
     );
@@ -158,7 +163,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const id = await post(playerId);
     await rest(playerId, 'POST', `/inbox/messages/${id}/opened`);
     await waitForState(id, 'opened', 'sent');
-    const attempts = await db.query(
+    const attempts = await db.query<{ http_status: number | null; error: string | null }>(
       `SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
       [id],
     );
@@ -174,7 +179,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
       await rest(playerId, 'POST', `/inbox/messages/${id}/opened`);
       await waitForState(id, 'opened', 'sent');
       expect(decoy.requests).toHaveLength(0);
-      const attempts = await db.query(
+      const attempts = await db.query<{ http_status: number | null; error: string | null }>(
         `SELECT a.http_status, a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND c.status = 'delivered' ORDER BY a.id`,
         [id],
       );
@@ -189,13 +194,15 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     smartico.failNext(1, 'hang');
     const slow = await post(playerId);
     await rest(playerId, 'POST', `/inbox/messages/${slow}/opened`);
-    await sleep(100);
+    await eventually(() => callbacksFor(slow).length > 0, { what: `the hanging callback for ${slow}` });
     const fast = await post(playerId);
-    const started = Date.now();
     await rest(playerId, 'POST', `/inbox/messages/${fast}/opened`);
     await waitForState(fast, 'opened', 'sent');
-    expect(Date.now() - started).toBeLessThan(900); // well before the hanging one's 1 s timeout
+    // order, not time: both of fast's callbacks were sent while the hanging request was still open
+    const timedOut = `SELECT count(*)::int AS n FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1 AND a.error = 'timeout'`;
+    expect((await db.query<{ n: number }>(timedOut, [slow])).rows[0].n).toBe(0);
     await waitForState(slow, 'opened', 'sent');
+    expect((await db.query<{ n: number }>(timedOut, [slow])).rows[0].n).toBe(1);
   });
 
   it('reports failed for a message that expired before any client acked it', async () => {
@@ -203,7 +210,7 @@ describe('status callbacks to Smartico (SPEC §4)', () => {
     const id = await post(playerId, { extension: { expires_at: new Date(Date.now() + 300).toISOString() } });
     await waitForStatuses(id, 1);
     expect(statusesFor(id)).toEqual(['failed']);
-    const row = (await db.query('SELECT failed_at, delivered_at FROM messages WHERE id = $1', [id])).rows[0];
+    const row = (await db.query<Pick<MessageRow, 'failed_at' | 'delivered_at'>>('SELECT failed_at, delivered_at FROM messages WHERE id = $1', [id])).rows[0];
     expect(row.failed_at).not.toBeNull();
     expect(row.delivered_at).toBeNull();
     // a failed message can no longer be delivered
@@ -273,29 +280,30 @@ describe('status callbacks with a short retry window', () => {
     const id = String(reply.json.ext_message_id);
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
 
-    const deadline = Date.now() + 10_000;
-    let rows: Array<{ status: string; state: string; attempts: number }> = [];
-    while (Date.now() < deadline) {
-      rows = (await db.query('SELECT status, state, attempts FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank', [id])).rows;
-      if (rows.every((row) => row.state === 'dead')) break;
-      await sleep(50);
-    }
-    expect(rows.map((row) => [row.status, row.state])).toEqual([
-      ['delivered', 'dead'],
-      ['opened', 'dead'],
-    ]);
+    const allDead = async (): Promise<Array<{ status: string; state: string; attempts: number }>> => {
+      const { rows } = await db.query<{ status: string; state: string; attempts: number }>(
+        'SELECT status, state, attempts FROM callbacks WHERE message_id = $1 ORDER BY funnel_rank',
+        [id],
+      );
+      expect(rows.map((row) => [row.status, row.state])).toEqual([
+        ['delivered', 'dead'],
+        ['opened', 'dead'],
+      ]);
+      return rows;
+    };
+    const rows = await eventually(allDead, { what: `both callbacks of ${id} to be dead`, everyMs: 50 });
     expect(rows[0].attempts).toBeGreaterThan(2);
 
     smartico.setMode('ok');
     const tracking = sut.app.get(TrackingService);
     expect(await tracking.requeueDeadCallbacks(id)).toBe(2);
-    const until = Date.now() + 5_000;
-    let sent: string[] = [];
-    while (Date.now() < until && sent.length < 2) {
-      sent = (await db.query(`SELECT status FROM callbacks WHERE message_id = $1 AND state = 'sent' ORDER BY funnel_rank`, [id])).rows.map((row) => row.status);
-      await sleep(20);
-    }
-    expect(sent).toEqual(['delivered', 'opened']);
+    const bothSent = async (): Promise<void> => {
+      const { rows: sent } = await db.query<{ status: string }>(`SELECT status FROM callbacks WHERE message_id = $1 AND state = 'sent' ORDER BY funnel_rank`, [
+        id,
+      ]);
+      expect(sent.map((row) => row.status)).toEqual(['delivered', 'opened']);
+    };
+    await eventually(bothSent, { what: `both callbacks of ${id} to be sent again`, timeoutMs: 5_000 });
     const afterRequeue = smartico.requests.filter((request) => request.query.ext_message_id === id).slice(-2);
     expect(afterRequeue.map((request) => [request.query.status, request.query.api_key])).toEqual([
       ['delivered', GATEWAY_A.apiKey],
@@ -332,13 +340,14 @@ describe('callback_url checked again at send time', () => {
     await fetch(`${sut.url}/inbox/messages/${id}/opened`, { method: 'POST', headers: { authorization: `Bearer ${await playerToken(playerId)}` } });
     // (under a loaded machine an attempt may first time out in the DNS lookup; the refusal follows)
     const refusal = /^refused by address guard: localhost resolves to (127\.0\.0\.1|::1) \(loopback\)$/;
-    const deadline = Date.now() + 10_000;
-    let attempts: Array<{ error: string }> = [];
-    while (!attempts.some((attempt) => refusal.test(attempt.error)) && Date.now() < deadline) {
-      attempts = (await db.query(`SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1`, [id])).rows;
-      await sleep(20);
-    }
-    expect(attempts.map((attempt) => attempt.error)).toContainEqual(expect.stringMatching(refusal));
+    const refused = async (): Promise<void> => {
+      const attempts = await db.query<{ error: string }>(
+        `SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1`,
+        [id],
+      );
+      expect(attempts.rows.map((attempt) => attempt.error)).toContainEqual(expect.stringMatching(refusal));
+    };
+    await eventually(refused, { what: `the address guard's refusal for ${id}` });
     expect(decoy.requests).toHaveLength(0);
   });
 });

@@ -82,8 +82,8 @@ describe('scenario 1: kill -9 of the app while Smartico posts (issue 8)', () => 
     );
     await waitUntil(
       async () =>
-        (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0 &&
-        (await db.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0,
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0 &&
+        (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0,
       'every message delivered and every callback sent',
       120_000,
     );

@@ -135,8 +135,8 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       () =>
         db(
           async (client) =>
-            (await client.query(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0 &&
-            (await client.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
+            (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE delivered_at IS NULL`)).rows[0].n === 0 &&
+            (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
         ),
       'every message delivered and every callback sent',
       60_000,
@@ -144,7 +144,9 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     const report = await db((client) => ledger.reconcile(client, { deliveredTo: ids, drained: true, apiKeys: API_KEYS }));
     expect(report.problems).toEqual({});
     // an error_code 5 promises nothing was stored
-    const refusedButStored = await db(async (client) => (await client.query(`SELECT count(*)::int AS n FROM messages`)).rows[0].n - ledger.accepted.length);
+    const refusedButStored = await db(
+      async (client) => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages`)).rows[0].n - ledger.accepted.length,
+    );
     expect(refusedButStored).toBe(0);
   });
 
@@ -161,7 +163,11 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       await cluster.start();
       // no reconnect: the message is not sent again, so only the server's retry can record this ack
       await waitUntil(
-        () => db(async (client) => (await client.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null),
+        () =>
+          db(
+            async (client) =>
+              (await client.query<{ delivered_at: Date | null }>('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
+          ),
         'delivered_at',
         30_000,
         200,
@@ -192,7 +198,8 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       await sleep(4_500); // longer than CALLBACK_LEASE_MS (3 s): the claim has lapsed
       await cluster.start();
       await waitUntil(
-        () => db(async (client) => (await client.query('SELECT state FROM callbacks WHERE message_id = $1', [id])).rows[0]?.state === 'sent'),
+        () =>
+          db(async (client) => (await client.query<{ state: string }>('SELECT state FROM callbacks WHERE message_id = $1', [id])).rows[0]?.state === 'sent'),
         'callback sent',
         30_000,
         200,
@@ -201,7 +208,12 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
       expect(receiver.requests.map((request) => `${request.query.ext_message_id}/${request.query.status}`)).toEqual([`${id}/delivered`]);
       const attempts = await db(
         async (client) =>
-          (await client.query('SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1', [id])).rows,
+          (
+            await client.query<{ error: string | null }>(
+              'SELECT a.error FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id WHERE c.message_id = $1',
+              [id],
+            )
+          ).rows,
       );
       expect(attempts).toEqual([{ error: null }]);
     } finally {
@@ -259,7 +271,7 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     const ready = await fetch(`${url}/health/ready`);
     expect(ready.status).toBe(200);
     const stored = await db(
-      async (client) => (await client.query('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n,
+      async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n,
     );
     expect(stored).toBe(1);
   });

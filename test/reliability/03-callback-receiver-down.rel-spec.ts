@@ -3,9 +3,10 @@ import { createServer, Server } from 'node:net';
 
 import { Client } from 'pg';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
@@ -56,7 +57,7 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
   const apps: AppProcess[] = [];
   const closers: Array<() => Promise<unknown>> = [];
 
-  const count = async (sql: string, params: unknown[] = []): Promise<number> => (await db.query(sql, params)).rows[0].n;
+  const count = async (sql: string, params: unknown[] = []): Promise<number> => (await db.query<{ n: number }>(sql, params)).rows[0].n;
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -92,7 +93,10 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     const playerIds = Array.from({ length: 10 }, () => `player-${randomUUID()}`);
     const players = playerIds.map((id) => new ReliablePlayer(id, [url], ledger));
     for (const player of players) await player.start();
-    closers.push(async () => players.forEach((player) => player.close()));
+    closers.push(() => {
+      for (const player of players) player.close();
+      return Promise.resolve();
+    });
 
     const downAt = Date.now();
     const ids = await postMany(url, ledger, playerIds, MESSAGES, callbackUrl);

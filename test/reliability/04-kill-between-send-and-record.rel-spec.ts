@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 
 import { CALLBACK_CLAIM_BATCH } from '../../src/tracking/callback-dispatcher.service';
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { sample } from '../utils/prometheus';
@@ -23,7 +24,7 @@ describe('scenario 4: kill -9 between sending a callback and recording it; two i
   const apps: AppProcess[] = [];
   const receivers: FakeSmarticoServer[] = [];
 
-  const count = async (sql: string): Promise<number> => (await db.query(sql)).rows[0].n;
+  const count = async (sql: string): Promise<number> => (await db.query<{ n: number }>(sql)).rows[0].n;
   const env = (): NodeJS.ProcessEnv => appEnv(database.url, { CALLBACK_CONCURRENCY: String(CONCURRENCY), CALLBACK_LEASE_MS: '3000' });
   const start = async (): Promise<{ app: AppProcess; url: string }> => {
     const started = await startApp(env());

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { expect } from '@jest/globals';
 import { Client } from 'pg';
 
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
+import { eventually } from '../utils/eventually';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
@@ -132,8 +134,7 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
   }
 
   async function waitUntilAllDead(db: Client, ids: string[], timeoutMs = 30_000): Promise<Array<{ message_id: string; state: string; errors: string[] }>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
+    const allDead = async (): Promise<Array<{ message_id: string; state: string; errors: string[] }>> => {
       const { rows } = await db.query<{ message_id: string; state: string; errors: string[] }>(
         `SELECT c.message_id, c.state, array_remove(array_agg(a.error ORDER BY a.id), NULL) AS errors
            FROM callbacks c LEFT JOIN callback_attempts a ON a.callback_id = c.id
@@ -141,9 +142,9 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
         [ids],
       );
       if (rows.length === ids.length * 2 && rows.every((row) => row.state === 'dead')) return rows;
-      if (Date.now() > deadline) throw new Error(`callbacks not all dead in ${timeoutMs} ms: ${JSON.stringify(rows.filter((row) => row.state !== 'dead'))}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      throw new Error(`not dead: ${JSON.stringify(rows.filter((row) => row.state !== 'dead'))}`);
+    };
+    return eventually(allDead, { what: 'every callback to be dead', timeoutMs, everyMs: 50 });
   }
 
   const decoyAddresses = (): string[] => ['127.0.0.1', '::1', ...DECOY_ADDRESSES];
@@ -222,7 +223,7 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
       expect({ url, reply: reply.json }).toEqual({ url, reply: { error_code: 2, error_message: expect.stringMatching(/CALLBACK_ALLOWED_HOSTS/) } });
       expect(ledger.recordReply({ gatewayId: GATEWAY_A.id, im_uid: request.im_uid, ext_user_id: request.ext_user_id }, reply.json)).toBe(false);
     }
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
 
     const ids = [];
     for (const name of Object.keys(HOSTILE_NAMES)) ids.push(await postAndOpen(app, ledger, `http://${name}:${decoy.port}/cb`));
@@ -237,14 +238,10 @@ describe('SSRF: callback_url never reaches an internal address (issue 8, scenari
     // exactly the accepted messages are stored: nothing of the refused ones
     const report = await ledger.reconcile(db, { apiKeys: API_KEYS });
     expect(report.problems).toEqual({});
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(ledger.accepted.length);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(ledger.accepted.length);
   });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(condition, { what: 'the decoy to see every connection', timeoutMs });
 }

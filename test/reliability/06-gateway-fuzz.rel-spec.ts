@@ -54,7 +54,7 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
     const reply = await sendRaw(url, { authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body, kind: 'deep' });
     expect(reply.status).toBe(200);
     expect(JSON.parse(reply.text)).toEqual({ error_code: 3, error_message: 'extension must nest at most 64 levels' });
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(0);
   });
 
   it('stores an extension with keys named constructor, prototype, valueOf, toString … exactly as sent (they were silently dropped)', async () => {
@@ -64,7 +64,7 @@ describe('gateway fuzzing (issue 8, scenario 6)', () => {
     const reply = await sendRaw(url, { authorization: GATEWAY_A.authorization, contentType: 'application/json', headers: {}, body, kind: 'proto keys' });
     const json = JSON.parse(reply.text) as { error_code: number; ext_message_id: string };
     expect(json.error_code).toBe(0);
-    const stored = (await db.query('SELECT extension FROM messages WHERE id = $1', [json.ext_message_id])).rows[0].extension;
+    const stored = (await db.query<{ extension: unknown }>('SELECT extension FROM messages WHERE id = $1', [json.ext_message_id])).rows[0].extension;
     expect(stored).toEqual(JSON.parse(extension));
     await db.query('DELETE FROM messages WHERE id = $1', [json.ext_message_id]);
   });

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Client } from 'pg';
 
-import { freePort } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import {
   Ack,
@@ -95,7 +95,7 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
     );
     if (outcome.failed) {
       throw new Error(
-        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${String(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`,
+        `after ${outcome.numRuns} runs (seed ${outcome.seed}, path ${outcome.counterexamplePath}), commands ${fc.stringify(outcome.counterexample?.[0])}:\n${String(outcome.errorInstance)}`,
       );
     }
     process.stdout.write(

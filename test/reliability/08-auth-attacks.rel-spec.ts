@@ -65,11 +65,16 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
   });
 
   const bobRow = async () =>
-    (await db.query('SELECT delivered_at, opened_at, clicked_at, read_at, archived_at FROM messages WHERE id = $1', [bobMessage])).rows[0];
+    (
+      await db.query<Record<'delivered_at' | 'opened_at' | 'clicked_at' | 'read_at' | 'archived_at', Date | null>>(
+        'SELECT delivered_at, opened_at, clicked_at, read_at, archived_at FROM messages WHERE id = $1',
+        [bobMessage],
+      )
+    ).rows[0];
   const untouched = { delivered_at: null, opened_at: null, clicked_at: null, read_at: null, archived_at: null };
   const sideEffects = async () => ({
-    events: (await db.query('SELECT count(*)::int AS n FROM message_events WHERE message_id = $1', [bobMessage])).rows[0].n,
-    callbacks: (await db.query('SELECT count(*)::int AS n FROM callbacks WHERE message_id = $1', [bobMessage])).rows[0].n,
+    events: (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM message_events WHERE message_id = $1', [bobMessage])).rows[0].n,
+    callbacks: (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM callbacks WHERE message_id = $1', [bobMessage])).rows[0].n,
   });
 
   async function rest(method: string, path: string, authorization: string | undefined): Promise<{ status: number; body: string }> {
@@ -147,8 +152,8 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     const root = await RecordingSocket.connect(url, { namespace: '/', auth: { token: aliceToken } });
     try {
       for (const event of ['opened', 'clicked', 'archive'] as const) {
-        const theirs = await alice.socket.timeout(5_000).emitWithAck(event, { id: bobMessage });
-        const unknown = await alice.socket.timeout(5_000).emitWithAck(event, { id: randomUUID() });
+        const theirs: unknown = await alice.socket.timeout(5_000).emitWithAck(event, { id: bobMessage });
+        const unknown: unknown = await alice.socket.timeout(5_000).emitWithAck(event, { id: randomUUID() });
         expect({ event, theirs }).toEqual({ event, theirs: { ok: false, error: 'message not found' } });
         expect(theirs).toEqual(unknown);
         expect(await alice.socket.timeout(5_000).emitWithAck(event, { id: bobMessage.toUpperCase() })).toEqual(unknown);
@@ -167,7 +172,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
       expect(second.error_code).toBe(0);
       await bob.waitForMessages(2);
       const bobToken = `Bearer ${await playerToken(BOB)}`;
-      expect((await rest('POST', `/inbox/messages/${second.ext_message_id}/opened`, bobToken)).status).toBe(200);
+      expect((await rest('POST', `/inbox/messages/${String(second.ext_message_id)}/opened`, bobToken)).status).toBe(200);
       await bob.waitFor(() => bob.updates.length > 0, 'update for Bob');
       await sleep(300);
 
@@ -206,7 +211,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
   });
 
   it('gateway: secrets of another length, padded, in another case or byte form get HTTP 200 {error_code 1}, identical each time, and store nothing', async () => {
-    const before = (await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n;
+    const before = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n;
     for (const [why, authorization] of forgedGatewaySecrets()) {
       if (authorization) secretsSeen.push(authorization);
       const request = customIm({ ext_user_id: BOB });
@@ -219,7 +224,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
         json: { error_code: 1, error_message: 'unauthorized' },
       });
     }
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(before);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(before);
     // and the real secrets still work
     expect((await post(GATEWAY_B, `dave-${randomUUID()}`)).error_code).toBe(0);
   });
@@ -252,7 +257,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     expect(report.problems).toEqual({});
     // Bob's two, Carol's, and one through the second gateway; none of the forged secrets'
     expect(report.figures.accepted).toBe(4);
-    expect((await db.query('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(4);
+    expect((await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages')).rows[0].n).toBe(4);
     expect(report.figures.pushes).toBe(2);
   });
 

@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 
 import { Client } from 'pg';
 
-import { AppProcess, freePort } from '../utils/app-process';
+import { AppProcess } from '../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
+import { eventually, sleep } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { freePort } from '../utils/free-port';
 import { Inspector, Memory } from '../utils/inspector';
-import { sleep, SocketPlayer } from '../utils/socket-player';
+import { SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 import { logLines } from './lib/auth-attacks';
 import { API_KEYS, waitUntil } from './lib/harness';
@@ -84,7 +86,6 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
 
   /** Waits until every player has every message accepted for them, then checks each arrived exactly once and nothing else did. */
   async function expectExactlyOnce(result: LoadResult, before: Map<string, number>): Promise<void> {
-    const deadline = Date.now() + 120_000;
     const missing = (): number => {
       let count = 0;
       for (const [player, ids] of result.expected) {
@@ -98,7 +99,7 @@ describe(`load: ${POSTERS} posters for ${RUN_MS / 1000} s, twice, with ${PLAYERS
       }
       return count;
     };
-    while (missing() > 0 && Date.now() < deadline) await sleep(200);
+    await eventually(() => missing() === 0, { what: () => `every accepted message to arrive (${missing()} missing)`, timeoutMs: 120_000, everyMs: 200 });
     expect(missing()).toBe(0);
     for (const [player, socket] of players) {
       const received = socket.messages.slice(before.get(player)).map((message) => message.id);

@@ -208,7 +208,7 @@ describe('scenario 10: SIGTERM under load with open sockets (issue 8)', () => {
       60_000,
     );
     await waitUntil(
-      async () => (await db.query(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
+      async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM callbacks WHERE state <> 'sent'`)).rows[0].n === 0,
       'callbacks drained by B',
       60_000,
     );

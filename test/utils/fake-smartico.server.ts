@@ -1,6 +1,8 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
 
+import { eventually } from './eventually';
+
 /** How the fake answers: Smartico's success reply by default, or one of the failures callbacks must survive. */
 export type FakeSmarticoMode =
   | 'ok'
@@ -90,11 +92,8 @@ export class FakeSmarticoServer {
    * socket's buffer is handled before that socket's close.
    */
   async waitForNoConnections(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.sockets.size > 0) {
-      if (Date.now() > deadline) throw new Error(`fake Smartico still has ${this.sockets.size} open connections after ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const what = (): string => `fake Smartico to have no open connections (still ${this.sockets.size})`;
+    await eventually(() => this.sockets.size === 0, { what, timeoutMs, everyMs: 10 });
   }
 
   /** Destroys every connection too, hanging ones included, so close never waits on them. */

@@ -5,6 +5,8 @@
  */
 import { WebSocket } from 'ws';
 
+import { eventually } from './eventually';
+
 export interface Memory {
   heapUsed: number;
   /** the V8 heap the process has committed (used or not) */
@@ -19,18 +21,13 @@ export class Inspector {
   private nextId = 1;
 
   static async connect(port: number): Promise<Inspector> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
-        const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
-        await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-        return new Inspector(socket);
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+    const attach = async (): Promise<Inspector> => {
+      const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+      const socket = new WebSocket(targets[0].webSocketDebuggerUrl);
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      return new Inspector(socket);
+    };
+    return eventually(attach, { what: `the inspector on port ${port}`, timeoutMs: 10_000, everyMs: 100 });
   }
 
   private call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {

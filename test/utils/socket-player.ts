@@ -1,5 +1,7 @@
 import { io, Socket } from 'socket.io-client';
 
+import { eventually } from './eventually';
+
 export interface ReceivedMessage {
   id: string;
   created_at: string;
@@ -73,20 +75,24 @@ export class SocketPlayer {
     return this.socket.timeout(5_000).emitWithAck(event, payload);
   }
 
-  async waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  async waitFor(condition: () => boolean, what: string | (() => string), timeoutMs = 5_000): Promise<void> {
+    await eventually(condition, { what, timeoutMs, everyMs: 10 });
   }
 
   waitForMessages(count: number, timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.messages.length >= count, `${count} message(s), got ${this.messages.length}`, timeoutMs);
+    return this.waitFor(
+      () => this.messages.length >= count,
+      () => `${count} message(s), got ${this.messages.length}`,
+      timeoutMs,
+    );
   }
 
   waitForUnread(count: number, timeoutMs = 5_000): Promise<void> {
-    return this.waitFor(() => this.unread[this.unread.length - 1] === count, `unread ${count}, got ${this.unread.join(',')}`, timeoutMs);
+    return this.waitFor(
+      () => this.unread[this.unread.length - 1] === count,
+      () => `unread ${count}, got ${this.unread.join(',')}`,
+      timeoutMs,
+    );
   }
 
   get connected(): boolean {
@@ -98,4 +104,4 @@ export class SocketPlayer {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from './eventually';

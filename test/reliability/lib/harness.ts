@@ -2,23 +2,21 @@ import { randomUUID } from 'node:crypto';
 
 import { io, Socket } from 'socket.io-client';
 
-import { AppProcess, freePort } from '../../utils/app-process';
+import { AppProcess } from '../../utils/app-process';
 import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../../utils/create-test-app';
+import { eventually, sleep } from '../../utils/eventually';
+import { freePort } from '../../utils/free-port';
 import { customIm, postGateway } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
 import type { Ledger } from './ledger';
 
 export const API_KEYS = { [GATEWAY_A.id]: GATEWAY_A.apiKey, [GATEWAY_B.id]: GATEWAY_B.apiKey };
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Polls `condition` until it holds; generous deadlines, since the machine may be loaded. */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 60_000, everyMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await sleep(everyMs);
-  }
+  await eventually(condition, { what, timeoutMs, everyMs });
 }
 
 /** The environment of an app process under test: both test gateways, a shortened callback schedule. */

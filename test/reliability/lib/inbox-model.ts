@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 
 import { AppProcess } from '../../utils/app-process';
+import { eventually, sleep } from '../../utils/eventually';
 import { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { customIm, postGateway } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';
-import { sleep, SocketPlayer } from '../../utils/socket-player';
+import { SocketPlayer } from '../../utils/socket-player';
 import { callbackAttemptCounts, CallbackCrashLog, CallbackKeyFacts } from './callback-crashes';
 
 export type Display = 'both' | 'inbox' | 'popup';
@@ -99,11 +100,7 @@ export function expectedStatuses(message: ModelMessage): Status[] {
 }
 
 async function waitUntil(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await sleep(10);
-  }
+  await eventually(condition, { what, timeoutMs, everyMs: 10 });
 }
 
 function fail(message: string): never {
@@ -348,7 +345,8 @@ export class Ack implements Cmd {
     if (!message.delivered && !message.failed) {
       message.delivered = true;
       await waitUntil(
-        async () => (await real.system.db.query('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
+        async () =>
+          (await real.system.db.query<{ delivered_at: Date | null }>('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
         () => `ack of ${id} to be recorded`,
       );
     } else {
@@ -437,7 +435,8 @@ export class Expire implements Cmd {
     if (!message.delivered && !message.failed) {
       message.failed = true;
       await waitUntil(
-        async () => (await real.system.db.query('SELECT failed_at FROM messages WHERE id = $1', [message.id])).rows[0].failed_at !== null,
+        async () =>
+          (await real.system.db.query<{ failed_at: Date | null }>('SELECT failed_at FROM messages WHERE id = $1', [message.id])).rows[0].failed_at !== null,
         () => `the sweep to fail ${message.id}`,
       );
     }

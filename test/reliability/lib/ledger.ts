@@ -146,9 +146,10 @@ export class Ledger {
     const ids = [
       ...new Set([...this.acceptedIds(), ...this.pushes.map((push) => push.messageId), ...this.received().map((r) => r.query.ext_message_id ?? '')]),
     ].filter(isUuid);
-    const rows = await db.query(`SELECT id, gateway_id, im_uid, ext_user_id, delivered_at IS NOT NULL AS delivered FROM messages WHERE id = ANY($1::uuid[])`, [
-      ids,
-    ]);
+    const rows = await db.query<{ id: string; gateway_id: string; im_uid: string; ext_user_id: string; delivered: boolean }>(
+      `SELECT id, gateway_id, im_uid, ext_user_id, delivered_at IS NOT NULL AS delivered FROM messages WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
     for (const row of rows.rows) stored.set(row.id, row);
 
     // what the gateway promised
@@ -195,7 +196,15 @@ export class Ledger {
     }
 
     // what Smartico was told, against the outbox and its recorded attempts
-    const outbox = await db.query(
+    const outbox = await db.query<{
+      message_id: string;
+      status: string;
+      state: string;
+      gateway_id: string;
+      attempts: number;
+      failed: number;
+      succeeded: number;
+    }>(
       `SELECT c.message_id, c.status, c.state, m.gateway_id,
               (SELECT count(*) FROM callback_attempts a WHERE a.callback_id = c.id AND ${REACHED_RECEIVER_SQL})::int AS attempts,
               -- failed attempts that reached the receiver (it answered, or hung or reset after accepting)
@@ -229,7 +238,7 @@ export class Ledger {
     }
 
     // every status in the outbox is a state change that happened, and every such change is in the outbox
-    const disagree = await db.query(
+    const disagree = await db.query<{ problem: string }>(
       `SELECT c.message_id || '/' || c.status || ': callback without event' AS problem FROM callbacks c
         WHERE c.message_id = ANY($1::uuid[])
           AND NOT EXISTS (SELECT 1 FROM message_events e WHERE e.message_id = c.message_id AND e.event = c.status)
@@ -242,7 +251,7 @@ export class Ledger {
     problems.statusesDisagree.push(...disagree.rows.map((row) => String(row.problem)));
 
     const nonEmpty = Object.fromEntries(
-      Object.entries(problems)
+      (Object.entries(problems) as Array<[string, string[]]>)
         .filter(([, list]) => list.length > 0)
         .map(([name, list]) => [name, list.slice(0, 20).concat(list.length > 20 ? [`… ${list.length - 20} more`] : [])]),
     );

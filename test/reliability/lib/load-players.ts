@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import { GATEWAY_A } from '../../utils/create-test-app';
 import { customIm } from '../../utils/gateway-client';
 import { playerToken } from '../../utils/player-tokens';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { Client } from 'pg';
 
-import { freePort } from '../../utils/app-process';
+import { freePort } from '../../utils/free-port';
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';

@@ -4,6 +4,8 @@ import { connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { eventually, StopWaiting } from '../../utils/eventually';
+
 const ROOT = join(__dirname, '..', '..', '..');
 const HELPER = join(__dirname, 'netns-helper.mjs');
 
@@ -240,16 +242,10 @@ export class NamespacedApp {
   }
 
   private async waitForHealthy(timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.alive) throw new Error(`app exited before becoming healthy:\n${this.stdout}\n${this.stderr}`);
-      try {
-        if ((await fetch(`${this.url}/health`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`app not healthy in ${timeoutMs} ms:\n${this.stdout}\n${this.stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const healthy = async (): Promise<boolean> => {
+      if (!this.alive) throw new StopWaiting(`app exited before becoming healthy:\n${this.stdout}\n${this.stderr}`);
+      return (await fetch(`${this.url}/health`)).ok; // refused until it listens
+    };
+    await eventually(healthy, { what: () => `the app to be healthy:\n${this.stdout}\n${this.stderr}`, timeoutMs, everyMs: 50 });
   }
 }
