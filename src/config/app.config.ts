@@ -124,10 +124,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   };
 }
 
-/**
- * Without CIM_LINK_SECRET, link tokens are keyed by the gateway secrets every instance already
- * shares (so links stay valid across instances and restarts; rotating a secret retires old links).
- */
+// without CIM_LINK_SECRET, links are keyed by the gateway secrets every instance shares (valid across instances and restarts)
 export function deriveLinkSecret(gateways: GatewayConfig[]): string {
   const material = gateways
     .map((gateway) => `${gateway.id}\u0000${gateway.authorization}`)
@@ -142,10 +139,7 @@ interface DevSecrets {
   playerJwtSecret: string;
 }
 
-/**
- * Dev mode makes a gateway and a player secret up. They are kept in DATA_DIR so that a restart
- * keeps working with the same curl line and tokens.
- */
+/** Dev mode's made-up secrets are kept in DATA_DIR, so a restart keeps the same curl line and tokens. */
 export function withDevDefaults(config: EnvConfig): EnvConfig {
   if (!config.devMode) return config;
   const file = join(config.dataDir, 'dev-secrets.json');

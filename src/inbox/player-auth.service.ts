@@ -17,11 +17,7 @@ export class PlayerUnauthorizedError extends Error {
   override readonly name = 'PlayerUnauthorizedError';
 }
 
-/**
- * Verifies player JWTs: HS256 with PLAYER_JWT_SECRET, or RS256/ES256 against PLAYER_JWKS_URL
- * (jose caches the key set and refetches on an unknown `kid`). `sub` and `exp` are required.
- * One service behind both the REST guard and the socket.io middleware.
- */
+/** Player JWTs (HS256 secret or a JWKS jose caches), `sub` and `exp` required; behind the REST guard and the socket middleware. */
 @Injectable()
 export class PlayerAuthService implements OnModuleInit {
   private jose!: Jose;

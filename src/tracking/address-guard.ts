@@ -13,10 +13,8 @@ export type AddressCheck = { ok: true; address: string; family: 4 | 6 } | { ok: 
 const systemLookup: LookupAll = (hostname) => lookup(hostname, { all: true, verbatim: true });
 
 /**
- * Decides whether a callback URL may be fetched, and which address to connect to. Every address
- * the name resolves to must be public unicast (or be allow-listed by name), so a name that also
- * resolves to 127.0.0.1 is refused; the caller connects to the returned address, not the name,
- * so a second resolution cannot swap in another one. A failing lookup rejects: it is not a refusal.
+ * Every address a callback host resolves to must be public unicast (or allow-listed), and the caller connects to the
+ * returned address, so a second resolution cannot swap one in. A failing lookup rejects: it is not a refusal.
  */
 export class CallbackAddressGuard {
   private readonly lookup: LookupAll;

@@ -10,11 +10,7 @@ export const DEFAULT_RETRY_WINDOW_MS = 24 * 60 * 60_000;
 const MIN_DELAY_MS = 50;
 const JITTER = 0.2;
 
-/**
- * Delay before the retry that follows failed attempt number `attempt` (1-based):
- * base·2^(attempt-1) capped at max, then ±20 % jitter (keeps "about doubling" while spreading a
- * burst of failures), still capped at max and never below 50 ms.
- */
+/** base·2^(attempt-1) capped at max, ±20 % jitter to spread a burst of failures, never below 50 ms. */
 export function nextAttemptDelayMs(attempt: number, policy: BackoffPolicy = DEFAULT_BACKOFF_POLICY, random = Math.random): number {
   // bounded so that 0·2^Infinity (NaN) cannot happen
   const exponent = Number.isNaN(attempt) ? 0 : Math.min(64, Math.max(0, Math.floor(attempt) - 1));

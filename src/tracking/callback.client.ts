@@ -22,10 +22,8 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 /**
- * One GET to a Smartico callback URL. Redirects are not followed (their target was never checked);
- * the request goes to the address the guard approved, with the original Host header, from which
- * undici also takes the TLS server name, so certificates are still verified against the host name.
- * Never throws: every outcome is a result.
+ * One GET to a callback URL, never following a redirect (its target was never checked), sent to the address the guard
+ * approved with the original Host (undici's TLS server name, so certificates are checked). Never throws.
  */
 export class CallbackClient {
   private readonly agent: Agent;
@@ -42,8 +40,7 @@ export class CallbackClient {
   async send(url: string, options: { timeoutMs?: number } = {}): Promise<CallbackAttemptResult> {
     const started = performance.now();
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    // a timer cleared when the attempt ends (AbortSignal.timeout's would fire for every request,
-    // seconds later, long after it was answered)
+    // cleared when the attempt ends: AbortSignal.timeout's would fire long after every answer
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('callback attempt timed out', 'TimeoutError')), timeoutMs);
     // as AbortSignal.timeout's: a pending attempt does not keep a stopping process alive

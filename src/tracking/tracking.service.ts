@@ -18,8 +18,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(TrackingService.name);
   private sweepTimer?: NodeJS.Timeout;
   private sweeping?: Promise<unknown>;
-  // where the last sweep's window ended; the first sweep only sets it (sockets that were connected
-  // before this process started get their counts on connect)
+  // the first sweep only sets it: sockets connected before this process get their counts on connect
   private expiredUntil?: ExpiryCursor;
 
   constructor(
@@ -46,10 +45,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     await this.sweeping;
   }
 
-  /**
-   * A click on a tracked link: records `clicked` (with the implied earlier statuses) and gives the
-   * target to redirect to; null for a tampered token or a message that does not exist.
-   */
+  /** Records `clicked` (and the statuses it implies); null for a tampered token or an unknown message. */
   async recordClick(token: string): Promise<string | null> {
     const target = this.links.verify(token);
     if (target === null) return null;
@@ -77,12 +73,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     return total;
   }
 
-  /**
-   * A delivered message that expires leaves the inbox with no change to its row: tell the
-   * player's sockets (update, and the unread count). Every instance announces what expired
-   * since its own last sweep, so with several instances a socket may hear it more than once;
-   * both events are idempotent.
-   */
+  /** Expiry changes no row, so the sockets are told; each instance announces its own window (idempotent events). */
   private async announceDeliveredExpired(): Promise<void> {
     const until = await this.messages.databaseNow();
     let after = this.expiredUntil;
