@@ -8,6 +8,7 @@ import type { SupportMessageView } from '../../src/support/support.view';
 import { createTestApp, GATEWAY_A, GATEWAY_B, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
 import { eventually, sleep } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
+import { FAST_RETRY_CALLBACKS } from '../utils/fast-callbacks';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { ErrorBody } from '../utils/http-json';
 import { playerToken } from '../utils/player-tokens';
@@ -648,16 +649,7 @@ describe('support API: re-queueing dead callbacks (short retry window)', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: {
-        timeoutMs: 1_000,
-        retryBaseMs: 50,
-        retryMaxMs: 200,
-        retryWindowMs: 1_000,
-        concurrency: 8,
-        connectionsPerHost: 8,
-        pollMs: 50,
-        leaseMs: 3_000,
-      },
+      callbacks: FAST_RETRY_CALLBACKS,
     });
   });
 

@@ -8,6 +8,7 @@ import { TrackingService } from '../../src/tracking/tracking.service';
 import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
+import { FAST_RETRY_CALLBACKS } from '../utils/fast-callbacks';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
 import { SocketPlayer } from '../utils/socket-player';
@@ -252,16 +253,7 @@ describe('status callbacks with a short retry window', () => {
     smartico = await FakeSmarticoServer.start();
     sut = await createTestApp({
       callbackAllowedHosts: ['127.0.0.1'],
-      callbacks: {
-        timeoutMs: 1_000,
-        retryBaseMs: 50,
-        retryMaxMs: 200,
-        retryWindowMs: 1_000,
-        concurrency: 8,
-        connectionsPerHost: 8,
-        pollMs: 50,
-        leaseMs: 3_000,
-      },
+      callbacks: FAST_RETRY_CALLBACKS,
     });
     db = new Client({ connectionString: sut.database.url });
     await db.connect();
