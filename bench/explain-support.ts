@@ -140,7 +140,7 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
   const day = 86_400_000;
   const now = Date.now();
   const search = (overrides: Partial<SupportSearch>): SqlQuery =>
-    searchSql({ extUserId: null, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: SUPPORT_DEFAULT_LIMIT, ...overrides });
+    searchSql({ brand: null, extUserId: null, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: SUPPORT_DEFAULT_LIMIT, ...overrides });
   // a cursor as a real page hands it out: the last row of a first page
   const cursorAfter = async (query: SqlQuery): Promise<SupportSearch['cursor']> => {
     const { rows } = await db.query<{ id: string; created_us: string }>(query.sql, query.params);
@@ -153,17 +153,20 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
     `SELECT im_uid FROM messages WHERE ext_user_id = '${player}' AND opened_at IS NOT NULL AND clicked_at IS NULL LIMIT 1`,
   );
   const { id: messageId } = await one<{ id: string }>(`SELECT c.message_id AS id FROM callbacks c WHERE c.state = 'dead' AND c.status = 'opened' LIMIT 1`);
-  const deepCursor = await cursorAfter(searchSql({ extUserId: null, imUid: null, status: null, fromMs: now - 45 * day, toMs: null, cursor: null, limit: 50 }));
+  const deepCursor = await cursorAfter(
+    searchSql({ brand: null, extUserId: null, imUid: null, status: null, fromMs: now - 45 * day, toMs: null, cursor: null, limit: 50 }),
+  );
   const playerCursor = await cursorAfter(search({ extUserId: player, limit: 5 }));
   const failedCursor = await cursorAfter(search({ status: 'failed' }));
 
   // the statement the repository sends (as a named prepared statement)
-  const unread: SqlQuery = { sql: COUNT_UNREAD.text, params: [player] };
+  const unread: SqlQuery = { sql: COUNT_UNREAD.text, params: [player, 'default'] };
 
   const list: Array<[string, SqlQuery]> = [
     ['no filter (newest 50)', search({})],
     ['no filter + cursor (45 days deep)', search({ cursor: deepCursor })],
     ['ext_user_id', search({ extUserId: player })],
+    ['brand + ext_user_id (a brand key)', search({ brand: 'default', extUserId: player })],
     ['ext_user_id + cursor', search({ extUserId: player, cursor: playerCursor })],
     ['im_uid', search({ imUid })],
     ['im_uid + cursor', search({ imUid, cursor: deepCursor })],
@@ -185,8 +188,9 @@ async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
     ['unknown player (nothing matches)', search({ extUserId: "' OR 1=1 --" })],
     ['player page: messages', search({ extUserId: player })],
     ['player page: unread count (MessageRepository.countUnread)', unread],
-    ['player page: last seen', lastSeenSql(player)],
+    ['player page: last seen', lastSeenSql({ brand: 'default', id: player })],
     ['detail: message', messageSql(messageId)],
+    ['detail: message (a brand key)', messageSql(messageId, 'default')],
     ['detail: timeline', timelineSql(messageId)],
     ['detail: callback attempts', callbackAttemptsSql(messageId)],
     ['detail: outbox', outboxSql(messageId)],
@@ -223,7 +227,7 @@ async function main(): Promise<void> {
   let failures = 0;
   try {
     const dataSource = await new DataSource(dataSourceOptions(database.url, 1)).initialize();
-    await dataSource.runMigrations({ transaction: 'all' });
+    await dataSource.runMigrations({ transaction: 'each' });
     await dataSource.destroy();
     await db.connect();
     await seed(db);

@@ -29,7 +29,7 @@ export class AppModule {
           errorMessage: 'too many requests; slow down',
         }),
         LoggingModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(config),
         HealthModule,
         MetricsModule,
         GatewayModule,

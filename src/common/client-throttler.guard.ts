@@ -3,7 +3,7 @@ import { ThrottlerGuard } from '@nestjs/throttler';
 
 /** Requests carry who is calling once the auth guard has run: a player, or a support key's index. */
 interface IdentifiedRequest {
-  player?: { id: string };
+  player?: { brand: string; id: string };
   supportKeyIndex?: number;
   ip?: string;
 }
@@ -17,7 +17,7 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
 }
 
 function trackerOf(request: IdentifiedRequest): string {
-  if (request.player !== undefined) return `player:${request.player.id}`;
+  if (request.player !== undefined) return `player:${request.player.brand}:${request.player.id}`;
   if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
   return `ip:${request.ip ?? 'unknown'}`;
 }

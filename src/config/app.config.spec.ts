@@ -5,6 +5,12 @@ import { join } from 'node:path';
 import { loadEnvConfig, withDevDefaults } from './app.config';
 import { ConfigError } from './env.validation';
 
+const BRANDED = JSON.stringify([
+  { id: 'gw-alpha', authorization: 'secret-alpha', apiKey: 'key-alpha', brand: 'alpha' },
+  { id: 'gw-beta', authorization: 'secret-beta', apiKey: 'key-beta', brand: 'beta' },
+]);
+const SECRET_32 = 'a-secret-that-is-32-bytes-long-0123456789';
+
 const GATEWAYS = JSON.stringify([
   { id: 'brand-a', authorization: 'secret-a', apiKey: 'key-a' },
   { id: 'brand-b', authorization: 'secret-b', apiKey: 'key-b' },
@@ -41,7 +47,31 @@ describe('loadEnvConfig', () => {
 
   it('turns the CIM_AUTHORIZATION + SMARTICO_API_KEY shorthand into the gateway "default"', () => {
     expect(loadEnvConfig({ CIM_AUTHORIZATION: 'secret', SMARTICO_API_KEY: 'key' }).gateways).toEqual([
-      { id: 'default', authorization: 'secret', apiKey: 'key' },
+      { id: 'default', authorization: 'secret', apiKey: 'key', brand: 'default' },
+    ]);
+  });
+
+  it('gives a gateway the brand "default" unless it names one, and lets several gateways share a brand', () => {
+    const gateways = [
+      { id: 'casino-de', authorization: 'secret-de', apiKey: 'key-de', brand: 'casino' },
+      { id: 'casino-mt', authorization: 'secret-mt', apiKey: 'key-mt', brand: 'casino' },
+      { id: 'legacy', authorization: 'secret-l', apiKey: 'key-l' },
+    ];
+    expect(loadEnvConfig({ CIM_GATEWAYS: JSON.stringify(gateways) }).gateways.map((gateway) => [gateway.id, gateway.brand])).toEqual([
+      ['casino-de', 'casino'],
+      ['casino-mt', 'casino'],
+      ['legacy', 'default'],
+    ]);
+  });
+
+  it("reads each brand's own keys from CIM_BRANDS", () => {
+    const sut = loadEnvConfig({
+      CIM_GATEWAYS: BRANDED,
+      PLAYER_JWT_SECRET: 'global-secret-0123456789-0123456789-0123',
+      CIM_BRANDS: JSON.stringify([{ id: 'alpha', playerJwtSecret: 'alpha-secret-0123456789-0123456789-0123', supportApiKeys: ['alpha-support'] }]),
+    });
+    expect(sut.brands).toEqual([
+      { id: 'alpha', playerJwtSecret: 'alpha-secret-0123456789-0123456789-0123', supportApiKeys: ['alpha-support'], operatorApiKeys: [] },
     ]);
   });
 
@@ -83,6 +113,37 @@ describe('loadEnvConfig', () => {
     [{ CIM_GATEWAYS: GATEWAYS, PLAYER_JWKS_URL: 'not a url' }, 'PLAYER_JWKS_URL is invalid'],
     [{ CIM_GATEWAYS: GATEWAYS, PLAYER_JWT_SECRET: 'short' }, 'PLAYER_JWT_SECRET is invalid: must be at least 32 bytes'],
     [{ NODE_ENV: 'production' }, 'CIM_GATEWAYS (or CIM_AUTHORIZATION) is required when NODE_ENV=production'],
+    [{ CIM_GATEWAYS: '[{"id":"a","authorization":"s","apiKey":"k","brand":"Brand A"}]' }, 'CIM_GATEWAYS is invalid at [0].[brand]: must be 1-64 characters'],
+    [{ CIM_GATEWAYS: '[{"id":"a","authorization":"s","apiKey":"k","brand":""}]' }, 'CIM_GATEWAYS is invalid at [0].[brand]'],
+    [{ CIM_GATEWAYS: BRANDED, CIM_BRANDS: '[{"id":' }, 'CIM_BRANDS is not valid JSON'],
+    [{ CIM_GATEWAYS: BRANDED, CIM_BRANDS: '[{"id":"gamma"}]' }, 'CIM_BRANDS is invalid at [0].[id]: no gateway in CIM_GATEWAYS has brand "gamma"'],
+    [{ CIM_GATEWAYS: BRANDED, CIM_BRANDS: '[{"id":"alpha"},{"id":"alpha"}]' }, 'CIM_BRANDS is invalid at [1].[id]: brand "alpha" is listed twice'],
+    [
+      { CIM_GATEWAYS: BRANDED, CIM_BRANDS: '[{"id":"alpha","playerJwtSecret":"short"}]' },
+      'CIM_BRANDS is invalid at [0].[playerJwtSecret]: must be at least 32 bytes',
+    ],
+    [
+      {
+        CIM_GATEWAYS: BRANDED,
+        CIM_BRANDS: JSON.stringify([
+          { id: 'alpha', playerJwtSecret: SECRET_32 },
+          { id: 'beta', playerJwtSecret: SECRET_32 },
+        ]),
+      },
+      'CIM_BRANDS is invalid at [1].[playerJwtSecret]: brand "beta" shares a key with brand "alpha"',
+    ],
+    [
+      { CIM_GATEWAYS: BRANDED, PLAYER_JWT_SECRET: SECRET_32, CIM_BRANDS: JSON.stringify([{ id: 'alpha', playerJwtSecret: SECRET_32 }]) },
+      'CIM_BRANDS is invalid at [0].[playerJwtSecret]: brand "alpha" shares a key with the global keys',
+    ],
+    [
+      { CIM_GATEWAYS: BRANDED, SUPPORT_API_KEYS: 'k1', CIM_BRANDS: JSON.stringify([{ id: 'beta', supportApiKeys: ['k1'] }]) },
+      'CIM_BRANDS is invalid at [0].[supportApiKeys]: brand "beta" shares a key with the global keys',
+    ],
+    [
+      { CIM_GATEWAYS: BRANDED, CIM_BRANDS: JSON.stringify([{ id: 'alpha', playerJwtSecret: SECRET_32, playerJwksUrl: 'https://example.test/jwks' }]) },
+      'CIM_BRANDS is invalid at [0]: playerJwtSecret and playerJwksUrl are both set',
+    ],
   ])('stops on %j with one line naming the variable', (env, expected) => {
     const message = loadError(env);
     expect(message).toContain(expected);

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { ConfigError, GatewayConfig, LogLevel, parseGateways, validateEnv } from './env.validation';
+import { BrandKeys, ConfigError, DEFAULT_BRAND, GatewayConfig, LogLevel, parseBrandKeys, parseGateways, validateEnv } from './env.validation';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -34,6 +34,8 @@ export interface AppConfig {
   databaseUrl: string;
   dataDir: string;
   gateways: GatewayConfig[];
+  /** CIM_BRANDS: the brands with keys of their own (a brand not listed uses the global keys) */
+  brands?: BrandKeys[];
   devMode: boolean;
   callbackAllowedHosts: string[];
   player: PlayerAuthConfig;
@@ -83,12 +85,18 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (raw.PLAYER_JWT_SECRET !== undefined && Buffer.byteLength(raw.PLAYER_JWT_SECRET) < 32) {
     throw new ConfigError('PLAYER_JWT_SECRET is invalid: must be at least 32 bytes for HS256');
   }
+  const brands = parseBrandKeys(raw.CIM_BRANDS, gateways, {
+    playerJwtSecret: raw.PLAYER_JWT_SECRET,
+    playerJwksUrl: raw.PLAYER_JWKS_URL,
+    supportApiKeys: raw.SUPPORT_API_KEYS,
+  });
   return {
     port: raw.PORT,
     host: raw.HOST,
     databaseUrl: raw.DATABASE_URL,
     dataDir: resolve(raw.DATA_DIR),
     gateways,
+    brands,
     devMode,
     callbackAllowedHosts:
       raw.CALLBACK_ALLOWED_HOSTS.length > 0 ? raw.CALLBACK_ALLOWED_HOSTS : devMode ? DEV_CALLBACK_ALLOWED_HOSTS : DEFAULT_CALLBACK_ALLOWED_HOSTS,
@@ -124,6 +132,11 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   };
 }
 
+/** Every brand a gateway serves, in the order the gateways list them. */
+export function brandIdsOf(config: Pick<AppConfig, 'gateways'>): string[] {
+  return [...new Set(config.gateways.map((gateway) => gateway.brand))];
+}
+
 // without CIM_LINK_SECRET, links are keyed by the gateway secrets every instance shares (valid across instances and restarts)
 export function deriveLinkSecret(gateways: GatewayConfig[]): string {
   const material = gateways
@@ -156,7 +169,7 @@ export function withDevDefaults(config: EnvConfig): EnvConfig {
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
   const hasPlayerAuth = config.player.jwtSecret !== undefined || config.player.jwksUrl !== undefined;
-  const gateways = [{ id: 'default', authorization: secrets.authorization, apiKey: secrets.apiKey }];
+  const gateways = [{ id: 'default', authorization: secrets.authorization, apiKey: secrets.apiKey, brand: DEFAULT_BRAND }];
   return {
     ...config,
     gateways,

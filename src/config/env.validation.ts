@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { BRAND_ID_PATTERN, BRAND_ID_RULE } from './brand-scope';
+
 /** Raised when the environment is invalid; its message is one line that names the variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -20,11 +22,35 @@ const commaList = z
       .filter((item) => item.length > 0),
   );
 
+/** Brands (SPEC §1): a player space; the same ext_user_id under two brands is two players. */
+export const DEFAULT_BRAND = 'default';
+const brandId = z.string().regex(BRAND_ID_PATTERN, BRAND_ID_RULE);
+
 const gatewaySchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'id must be 1-64 characters of letters, digits, ".", "_" or "-"'),
   authorization: z.string().min(1, 'authorization must not be empty'),
   apiKey: z.string().min(1, 'apiKey must not be empty'),
+  brand: brandId.default(DEFAULT_BRAND),
 });
+
+const keyList = z.array(z.string().min(1, 'a key must not be empty')).default([]);
+
+const brandKeysSchema = z
+  .object({
+    id: brandId,
+    playerJwtSecret: z
+      .string()
+      .refine((secret) => Buffer.byteLength(secret) >= 32, 'must be at least 32 bytes for HS256')
+      .optional(),
+    playerJwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+    supportApiKeys: keyList,
+    operatorApiKeys: keyList,
+  })
+  .refine((brand) => brand.playerJwtSecret === undefined || brand.playerJwksUrl === undefined, {
+    message: "playerJwtSecret and playerJwksUrl are both set: choose one way to verify this brand's tokens",
+  });
+
+export const brandsSchema = z.array(brandKeysSchema);
 
 export const gatewaysSchema = z
   .array(gatewaySchema)
@@ -61,6 +87,7 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('./.data'),
   CIM_GATEWAYS: optionalString,
   CIM_AUTHORIZATION: optionalString,
+  CIM_BRANDS: optionalString,
   SMARTICO_API_KEY: optionalString,
   CALLBACK_ALLOWED_HOSTS: commaList,
   PLAYER_JWT_SECRET: optionalString,
@@ -97,6 +124,7 @@ export const envSchema = z.object({
 export type RawEnv = z.infer<typeof envSchema>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type GatewayConfig = z.infer<typeof gatewaySchema>;
+export type BrandKeys = z.infer<typeof brandKeysSchema>;
 
 /** Validates the environment and returns it typed; throws ConfigError naming the first bad variable. */
 export function validateEnv(env: NodeJS.ProcessEnv): RawEnv {
@@ -120,22 +148,74 @@ export function parseGateways(env: RawEnv): GatewayConfig[] {
     } catch {
       throw new ConfigError('CIM_GATEWAYS is not valid JSON');
     }
-    const result = gatewaysSchema.safeParse(parsed);
-    if (!result.success) {
-      const issue = result.error.issues[0];
-      const where = issue.path.length > 0 ? ` at [${issue.path.join('].[')}]` : '';
-      throw new ConfigError(`CIM_GATEWAYS is invalid${where}: ${issue.message}`);
-    }
-    return result.data;
+    return parseJsonList('CIM_GATEWAYS', gatewaysSchema, parsed);
   }
   if (env.CIM_AUTHORIZATION !== undefined) {
     if (env.SMARTICO_API_KEY === undefined) {
       throw new ConfigError('SMARTICO_API_KEY is required when CIM_AUTHORIZATION is set');
     }
-    return [{ id: 'default', authorization: env.CIM_AUTHORIZATION, apiKey: env.SMARTICO_API_KEY }];
+    return [{ id: 'default', authorization: env.CIM_AUTHORIZATION, apiKey: env.SMARTICO_API_KEY, brand: DEFAULT_BRAND }];
   }
   if (env.SMARTICO_API_KEY !== undefined) {
     throw new ConfigError('CIM_AUTHORIZATION is required when SMARTICO_API_KEY is set');
   }
   return [];
+}
+
+function parseJsonList<T>(variable: string, schema: z.ZodType<T>, parsed: unknown): T {
+  const result = schema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length > 0 ? ` at [${issue.path.join('].[')}]` : '';
+    throw new ConfigError(`${variable} is invalid${where}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+export interface GlobalKeys {
+  playerJwtSecret?: string;
+  playerJwksUrl?: string;
+  supportApiKeys: string[];
+}
+
+/** Parses CIM_BRANDS against the gateways' brands: every entry names a brand a gateway has, and no key serves two brands. */
+export function parseBrandKeys(json: string | undefined, gateways: GatewayConfig[], global: GlobalKeys): BrandKeys[] {
+  if (json === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    throw new ConfigError('CIM_BRANDS is not valid JSON');
+  }
+  const brands = parseJsonList('CIM_BRANDS', brandsSchema, parsed);
+  const gatewayBrands = new Set(gateways.map((gateway) => gateway.brand));
+  // support and operator keys share one space: a key that is brand A's support key cannot be brand B's operator key
+  const spaceOf: Record<string, string> = { playerJwtSecret: 'secret', playerJwksUrl: 'jwks', supportApiKeys: 'api', operatorApiKeys: 'api' };
+  const owners = new Map<string, string>();
+  const claim = (index: number, field: string, key: string | undefined, owner: string): void => {
+    if (key === undefined) return;
+    const slot = `${spaceOf[field]}\u0000${key}`;
+    const taken = owners.get(slot);
+    if (taken !== undefined && taken !== owner) {
+      const other = taken === '' ? 'the global keys' : `brand "${taken}"`;
+      throw new ConfigError(`CIM_BRANDS is invalid at [${index}].[${field}]: brand "${owner}" shares a key with ${other}`);
+    }
+    owners.set(slot, owner);
+  };
+  claim(-1, 'playerJwtSecret', global.playerJwtSecret, '');
+  claim(-1, 'playerJwksUrl', global.playerJwksUrl, '');
+  for (const key of global.supportApiKeys) claim(-1, 'supportApiKeys', key, '');
+  brands.forEach((brand, index) => {
+    if (!gatewayBrands.has(brand.id)) {
+      throw new ConfigError(`CIM_BRANDS is invalid at [${index}].[id]: no gateway in CIM_GATEWAYS has brand "${brand.id}"`);
+    }
+    if (brands.findIndex((other) => other.id === brand.id) !== index) {
+      throw new ConfigError(`CIM_BRANDS is invalid at [${index}].[id]: brand "${brand.id}" is listed twice`);
+    }
+    claim(index, 'playerJwtSecret', brand.playerJwtSecret, brand.id);
+    claim(index, 'playerJwksUrl', brand.playerJwksUrl, brand.id);
+    for (const key of brand.supportApiKeys) claim(index, 'supportApiKeys', key, brand.id);
+    for (const key of brand.operatorApiKeys) claim(index, 'operatorApiKeys', key, brand.id);
+  });
+  return brands;
 }

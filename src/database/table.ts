@@ -1,4 +1,4 @@
-export type SqlType = 'uuid' | 'text' | 'jsonb' | 'timestamptz' | 'bigint' | 'smallint' | 'integer';
+export type SqlType = 'uuid' | 'text' | 'jsonb' | 'timestamptz' | 'bigint' | 'smallint' | 'integer' | 'boolean';
 
 /** One column of a table declaration; `T` is its value as pg hands it to us. */
 export class Column<T, Inserted extends boolean = true> {
@@ -28,6 +28,7 @@ export const timestamptz = (): Column<Date> => new Column('timestamptz');
 export const bigint = (): Column<string> => new Column('bigint');
 export const integer = (): Column<number> => new Column('integer');
 export const smallint = (): Column<number> => new Column('smallint');
+export const boolean = (): Column<boolean> => new Column('boolean');
 
 export type Columns = Record<string, Column<unknown, boolean>>;
 

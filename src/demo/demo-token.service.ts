@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit, ServiceUnavailableException } from '@nestjs/common';
 import type * as JoseModule from 'jose' with { 'resolution-mode': 'import' };
 
-import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { RequestValidationError } from '../common/request-validation.error';
+import { APP_CONFIG, AppConfig, brandIdsOf } from '../config/app.config';
+import { chooseBrand } from '../config/brand-scope';
 import type { DemoToken } from './demo.dto';
 
 const DEFAULT_EXPIRES_IN = 900;
@@ -22,13 +24,20 @@ export class DemoTokenService implements OnModuleInit {
     }
   }
 
-  async mint(extUserId: string, expiresIn = DEFAULT_EXPIRES_IN): Promise<DemoToken> {
-    const { jwtSecret, issuer, audience } = this.config.player;
+  /** Signed as the brand's own backend would: with its key in CIM_BRANDS, or the global one, and its `brand` claim. */
+  async mint(extUserId: string, expiresIn = DEFAULT_EXPIRES_IN, requestedBrand?: string): Promise<DemoToken> {
+    const choice = chooseBrand(brandIdsOf(this.config), null, requestedBrand);
+    if (choice.kind !== 'brand')
+      throw new RequestValidationError([{ field: 'brand', message: choice.kind === 'invalid' ? choice.message : 'brand not found', tooLarge: false }]);
+    const brand = choice.brand;
+    const own = this.config.brands?.find((entry) => entry.id === brand);
+    const { issuer, audience } = this.config.player;
+    const jwtSecret = own?.playerJwksUrl !== undefined ? undefined : (own?.playerJwtSecret ?? this.config.player.jwtSecret);
     if (jwtSecret === undefined) {
-      throw new ServiceUnavailableException('demo tokens need PLAYER_JWT_SECRET (player tokens are verified with PLAYER_JWKS_URL here)');
+      throw new ServiceUnavailableException('demo tokens need an HS256 secret for this brand (its tokens are verified with a JWKS here)');
     }
     const now = Math.floor(Date.now() / 1000);
-    const jwt = new this.jose.SignJWT({})
+    const jwt = new this.jose.SignJWT({ brand })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(extUserId)
       .setIssuedAt(now)
@@ -36,6 +45,6 @@ export class DemoTokenService implements OnModuleInit {
     if (issuer !== undefined) jwt.setIssuer(issuer);
     if (audience !== undefined) jwt.setAudience(audience);
     const token = await jwt.sign(new TextEncoder().encode(jwtSecret));
-    return { token, ext_user_id: extUserId, expires_at: new Date((now + expiresIn) * 1000).toISOString() };
+    return { token, brand, ext_user_id: extUserId, expires_at: new Date((now + expiresIn) * 1000).toISOString() };
   }
 }

@@ -43,7 +43,7 @@ export class DemoController {
   @Post('token')
   @HttpCode(200)
   token(@Body() request: DemoTokenRequestDto): Promise<DemoToken> {
-    return this.tokens.mint(request.ext_user_id, request.expires_in);
+    return this.tokens.mint(request.ext_user_id, request.expires_in, request.brand);
   }
 
   private async send(reply: FastifyReply, name: string): Promise<void> {

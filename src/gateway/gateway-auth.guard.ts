@@ -2,10 +2,10 @@ import { CanActivate, ExecutionContext, Inject, Injectable, OnApplicationShutdow
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import type { FastifyRequest } from 'fastify';
 
-import { SecretMatcher } from '../common/secret-matcher';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import { GatewayDirectory } from './gateway-directory';
 
 export type GatewayRequest = FastifyRequest & { gateway?: GatewayConfig };
 
@@ -14,19 +14,19 @@ const MINUTE_MS = 60_000;
 /** The whole Authorization value names the gateway (SPEC §2); only bad attempts are limited, per address. */
 @Injectable()
 export class GatewayAuthGuard implements CanActivate, OnApplicationShutdown {
-  private readonly matcher: SecretMatcher<GatewayConfig>;
   private readonly badAttempts = new ThrottlerStorageService();
   private readonly limit: number;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.matcher = new SecretMatcher(config.gateways.map((gateway) => [gateway.authorization, gateway] as const));
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly directory: GatewayDirectory,
+  ) {
     this.limit = config.rateLimits.gatewayBadAuthPerMinute;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<GatewayRequest>();
-    const header = request.headers.authorization;
-    const gateway = this.matcher.match(typeof header === 'string' ? header : undefined);
+    const gateway = this.directory.match(request.headers.authorization);
     if (gateway !== undefined) {
       request.gateway = gateway;
       return true;

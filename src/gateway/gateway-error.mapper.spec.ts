@@ -4,10 +4,14 @@ import type { FastifyRequest } from 'fastify';
 import { RequestValidationError } from '../common/request-validation.error';
 import { Metrics } from '../metrics/metrics.service';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
+import { GatewayDirectory } from './gateway-directory';
 import { GatewayErrorMapper } from './gateway-error.mapper';
 
-const request = (contentLength?: string): FastifyRequest =>
-  ({ headers: contentLength === undefined ? {} : { 'content-length': contentLength } }) as FastifyRequest;
+const request = (contentLength?: string, authorization?: string): FastifyRequest =>
+  ({
+    headers: { ...(contentLength === undefined ? {} : { 'content-length': contentLength }), ...(authorization === undefined ? {} : { authorization }) },
+  }) as FastifyRequest;
+const GATEWAYS = { gateways: [{ id: 'g1', authorization: 'secret-1', apiKey: 'k', brand: 'brand-1' }] };
 
 describe('GatewayErrorMapper', () => {
   let metrics: Metrics;
@@ -15,7 +19,7 @@ describe('GatewayErrorMapper', () => {
 
   beforeEach(() => {
     metrics = new Metrics();
-    sut = new GatewayErrorMapper(metrics);
+    sut = new GatewayErrorMapper(metrics, new GatewayDirectory(GATEWAYS));
   });
 
   it.each<[string, unknown, number, string]>([
@@ -30,7 +34,16 @@ describe('GatewayErrorMapper', () => {
     ['unparsable JSON', new BadRequestException(), 2, 'request body is not valid JSON'],
   ])('answers %s with HTTP 200 and its error_code, counted by code', async (_name, error, code, message) => {
     expect(sut.reply(error, request('12'))).toEqual({ status: 200, body: { error_code: code, error_message: message }, unexpected: false });
-    expect((await metrics.messagesRefused.get()).values).toEqual([{ labels: { code: String(code) }, value: 1 }]);
+    expect((await metrics.messagesRefused.get()).values).toEqual([{ labels: { code: String(code), brand: '' }, value: 1 }]);
+  });
+
+  it('counts a refusal under the brand of the gateway its Authorization names, even before the guard ran', async () => {
+    sut.reply(new BadRequestException(), request('12', 'secret-1'));
+    sut.reply(new BadRequestException(), request('12', 'not-a-secret'));
+    expect((await metrics.messagesRefused.get()).values).toEqual([
+      { labels: { code: '2', brand: 'brand-1' }, value: 1 },
+      { labels: { code: '2', brand: '' }, value: 1 },
+    ]);
   });
 
   it('says an empty body is empty', () => {
@@ -43,6 +56,6 @@ describe('GatewayErrorMapper', () => {
       body: { error_code: 5, error_message: 'temporarily unavailable; nothing was stored, retry later' },
       unexpected: true,
     });
-    expect((await metrics.messagesRefused.get()).values).toEqual([{ labels: { code: '5' }, value: 1 }]);
+    expect((await metrics.messagesRefused.get()).values).toEqual([{ labels: { code: '5', brand: '' }, value: 1 }]);
   });
 });

@@ -6,18 +6,25 @@ import { ErrorReply, httpStatusOf, RouteErrorMapper } from '../common/route-erro
 import { Metrics } from '../metrics/metrics.service';
 import { GATEWAY_PATH, MAX_REQUEST_BYTES } from './gateway.constants';
 import { GatewayError, GatewayErrorCode, GatewayRefused } from './gateway.errors';
+import type { GatewayRequest } from './gateway-auth.guard';
+import { GatewayDirectory } from './gateway-directory';
 
 /** Every outcome on Smartico's route is HTTP 200 with `{error_code, error_message}` (SPEC §2), Fastify's own errors included. */
 @Injectable()
 export class GatewayErrorMapper implements RouteErrorMapper {
   readonly path = GATEWAY_PATH;
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly gateways: GatewayDirectory,
+  ) {}
 
   reply(error: unknown, request: FastifyRequest): ErrorReply {
     const known = toRefusal(error, request);
     const refusal = known ?? UNAVAILABLE;
-    this.metrics.messagesRefused.inc({ code: String(refusal.error_code) });
+    // a refusal before the guard (unparsable JSON) still counts under the brand its Authorization names
+    const gateway = (request as GatewayRequest).gateway ?? this.gateways.match(request.headers.authorization);
+    this.metrics.messagesRefused.inc({ code: String(refusal.error_code), brand: gateway?.brand ?? '' });
     return { status: 200, body: refusal, unexpected: known === undefined };
   }
 }

@@ -9,12 +9,14 @@ import { APP_CONFIG } from '../config/app.config';
 import { CUSTOM_IM_LIMITS } from './custom-im.parser';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
+import { GatewayDirectory } from './gateway-directory';
 
 // the route alone: enough for its OpenAPI document, with no database behind it
 @Module({
   controllers: [GatewayController],
   providers: [
     { provide: GatewayService, useValue: {} },
+    { provide: GatewayDirectory, useValue: {} },
     { provide: APP_CONFIG, useValue: { gateways: [], rateLimits: { gatewayBadAuthPerMinute: 1 } } },
   ],
 })

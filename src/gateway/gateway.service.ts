@@ -40,6 +40,7 @@ export class GatewayService {
       outcome = await this.messages.insertOrFind({
         id: randomUUID(),
         gateway_id: gateway.id,
+        brand: gateway.brand,
         im_uid: request.im_uid,
         ext_user_id: request.ext_user_id,
         body: request.body,
@@ -57,7 +58,7 @@ export class GatewayService {
     }
     if (outcome.kind === 'created') {
       this.logger.debug({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
-      this.metrics.messagesAccepted.inc();
+      this.metrics.messagesAccepted.inc({ brand: gateway.brand });
       this.events.publishAccepted(outcome.row);
     }
     return { error_code: GatewayErrorCode.Ok, ext_message_id: outcome.id };

@@ -41,14 +41,14 @@ export class InboxController {
     if (query.cursor !== undefined && cursor === null) {
       throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not valid', tooLarge: false }]);
     }
-    return this.inbox.list(player.id, { limit: query.limit ?? 20, cursor, unreadOnly: query.unread === true, category: query.category ?? null });
+    return this.inbox.list(player, { limit: query.limit ?? 20, cursor, unreadOnly: query.unread === true, category: query.category ?? null });
   }
 
   @Get('unread-count')
   @ApiOperation({ summary: 'How many inbox messages the player has not read' })
   @ApiOkResponse({ type: UnreadCountDto })
   async unreadCount(@CurrentPlayer() player: Player): Promise<UnreadCountDto> {
-    return { count: await this.inbox.unreadCount(player.id) };
+    return { count: await this.inbox.unreadCount(player) };
   }
 
   @Post('messages/:id/opened')
@@ -58,7 +58,7 @@ export class InboxController {
   @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   opened(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
-    return this.found(this.inbox.act(player.id, id, 'open'));
+    return this.found(this.inbox.act(player, id, 'open'));
   }
 
   @Post('messages/:id/clicked')
@@ -68,7 +68,7 @@ export class InboxController {
   @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   clicked(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
-    return this.found(this.inbox.act(player.id, id, 'click'));
+    return this.found(this.inbox.act(player, id, 'click'));
   }
 
   @Post('read-all')
@@ -76,7 +76,7 @@ export class InboxController {
   @ApiOperation({ summary: 'Marks every message read; sends no status callbacks' })
   @ApiOkResponse({ type: ReadAllDto })
   async readAll(@CurrentPlayer() player: Player): Promise<ReadAllDto> {
-    return { read: await this.inbox.readAll(player.id) };
+    return { read: await this.inbox.readAll(player) };
   }
 
   @Delete('messages/:id')
@@ -86,7 +86,7 @@ export class InboxController {
   @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   async archive(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<void> {
-    await this.found(this.inbox.act(player.id, id, 'archive'));
+    await this.found(this.inbox.act(player, id, 'archive'));
   }
 
   private async found(pending: Promise<MessageView | null>): Promise<MessageView> {

@@ -1,4 +1,5 @@
 import type { MessageView } from '../messages/message.view';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 import type { Player } from './player-auth.service';
 
 export const INBOX_NAMESPACE = '/inbox';
@@ -26,6 +27,7 @@ export interface InterServerEvents {
 
 export interface AcceptedItem {
   id: string;
+  /** playerKey() of the message's player */
   player: string;
 }
 
@@ -33,4 +35,4 @@ export interface SocketData {
   player: Player;
 }
 
-export const playerRoom = (playerId: string): string => `player:${playerId}`;
+export const playerRoom = (player: PlayerRef): string => `player:${playerKey(player)}`;

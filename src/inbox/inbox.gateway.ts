@@ -6,6 +6,7 @@ import { Subscription } from 'rxjs';
 import { isUuid } from '../common/uuid';
 import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
+import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
@@ -68,20 +69,20 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const player = socket.data.player;
     const session = new PlayerSession(socket, (messageId, pushToAckSeconds) => {
       this.metrics.pushAckLatency.observe(pushToAckSeconds);
-      void this.onAck(socket, player.id, messageId);
+      void this.onAck(socket, player, messageId);
     });
     this.metrics.socketsConnected.inc();
     // registered before the catch-up query: a message committed meanwhile is caught up or pushed live
     this.sessions.add(session);
     const expiry = setTimeout(() => socket.disconnect(true), Math.min(Math.max(player.expiresAt - Date.now(), 0), MAX_TIMER_MS));
     this.sessionOf.set(socket, { session, expiry });
-    await socket.join(playerRoom(player.id));
-    this.touchPresence(player.id);
+    await socket.join(playerRoom(player));
+    this.touchPresence(player);
     try {
       await this.catchUp(session);
-      socket.emit('unread', { count: await this.inbox.unreadCount(player.id) });
+      socket.emit('unread', { count: await this.inbox.unreadCount(player) });
     } catch (error) {
-      this.logger.warn({ player: player.id, err: (error as Error).message }, 'catch-up failed; asking the client to reconnect');
+      this.logger.warn({ err: (error as Error).message }, 'catch-up failed; asking the client to reconnect');
       socket.disconnect(true);
     }
   }
@@ -90,7 +91,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const entry = this.sessionOf.get(socket);
     if (entry === undefined) return;
     this.metrics.socketsConnected.dec();
-    this.touchPresence(entry.session.playerId);
+    this.touchPresence(entry.session.player);
     clearTimeout(entry.expiry);
     this.sessions.remove(entry.session);
     this.sessionOf.delete(socket);
@@ -120,7 +121,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const id = typeof payload === 'object' && payload !== null ? (payload as { id?: unknown }).id : undefined;
     if (!isUuid(id)) return { ok: false, error: 'id must be a message id (uuid)' };
     try {
-      const view = await this.inbox.act(socket.data.player.id, id.toLowerCase(), action);
+      const view = await this.inbox.act(socket.data.player, id.toLowerCase(), action);
       return view === null ? { ok: false, error: 'message not found' } : { ok: true };
     } catch (error) {
       this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);
@@ -128,14 +129,14 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     }
   }
 
-  private touchPresence(playerId: string): void {
-    this.presence.touchPresence(playerId).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
+  private touchPresence(player: PlayerRef): void {
+    this.presence.touchPresence(player).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {
     let after = null;
     for (;;) {
-      const page = await this.messages.findUndelivered(session.playerId, after, CATCH_UP_PAGE);
+      const page = await this.messages.findUndelivered(session.player, after, CATCH_UP_PAGE);
       for (const row of page.rows) session.emit(this.inbox.toView(row));
       if (page.rows.length < CATCH_UP_PAGE) break;
       after = page.last;
@@ -144,10 +145,10 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   /** Retried while the socket is connected: nothing else would re-send the message before the next connect. */
-  private async onAck(socket: InboxSocket, playerId: string, messageId: string): Promise<void> {
+  private async onAck(socket: InboxSocket, player: PlayerRef, messageId: string): Promise<void> {
     for (let failures = 1; ; failures += 1) {
       try {
-        await this.inbox.markDelivered(playerId, messageId);
+        await this.inbox.markDelivered(player, messageId);
         return;
       } catch (error) {
         if (failures === 1) this.logger.warn({ messageId, err: (error as Error).message }, 'delivery ack not recorded; retrying while the socket is connected');

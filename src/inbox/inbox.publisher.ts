@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 
 import type { MessageView } from '../messages/message.view';
+import type { PlayerRef } from '../messages/player-ref';
 import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData } from './inbox.events';
 
 export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -15,18 +16,18 @@ export class InboxPublisher {
     this.namespace = namespace;
   }
 
-  update(playerId: string, view: MessageView): void {
-    this.namespace?.to(playerRoom(playerId)).emit('update', view);
+  update(player: PlayerRef, view: MessageView): void {
+    this.namespace?.to(playerRoom(player)).emit('update', view);
   }
 
-  unread(playerId: string, count: number): void {
-    this.namespace?.to(playerRoom(playerId)).emit('unread', { count });
+  unread(player: PlayerRef, count: number): void {
+    this.namespace?.to(playerRoom(player)).emit('unread', { count });
   }
 
   /** Whether the player has a socket open on any instance (asks the others through the adapter). */
-  async isConnected(playerId: string): Promise<boolean> {
+  async isConnected(player: PlayerRef): Promise<boolean> {
     if (this.namespace === undefined) return false;
-    const sockets = await this.namespace.in(playerRoom(playerId)).timeout(2_000).fetchSockets();
+    const sockets = await this.namespace.in(playerRoom(player)).timeout(2_000).fetchSockets();
     return sockets.length > 0;
   }
 

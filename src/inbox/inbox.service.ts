@@ -8,6 +8,7 @@ import { toMessageView } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
 import { MessageStateRepository } from '../messages/message-state.repository';
 import type { MessageEvent, PlayerAction } from '../messages/message-status';
+import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
 import { ClickLinks } from '../tracking/click-links';
 import { InboxPublisher } from './inbox.publisher';
@@ -40,45 +41,46 @@ export class InboxService {
     return toMessageView(row, this.links.ctaLink(row));
   }
 
-  async list(playerId: string, query: InboxListQuery): Promise<InboxList> {
-    const page = await this.messages.listInbox(playerId, query);
+  async list(player: PlayerRef, query: InboxListQuery): Promise<InboxList> {
+    const page = await this.messages.listInbox(player, query);
     return { items: page.rows.map((row) => this.toView(row)), next_cursor: page.nextCursor };
   }
 
-  unreadCount(playerId: string): Promise<number> {
-    return this.messages.countUnread(playerId);
+  unreadCount(player: PlayerRef): Promise<number> {
+    return this.messages.countUnread(player);
   }
 
   /** opened / clicked / archive; null when the message is not this player's (or no longer shown). */
-  async act(playerId: string, messageId: string, action: Exclude<PlayerAction, 'deliver' | 'read'>): Promise<MessageView | null> {
-    const outcome = await this.states.applyAction(playerId, messageId, action);
+  async act(player: PlayerRef, messageId: string, action: Exclude<PlayerAction, 'deliver' | 'read'>): Promise<MessageView | null> {
+    const outcome = await this.states.applyAction(player, messageId, action);
     if (outcome === null) return null;
     this.events.publishChanged(outcome.row, outcome.events);
     return this.toView(outcome.row);
   }
 
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
-    if (events.some((event) => event !== 'delivered')) this.publisher.update(row.ext_user_id, this.toView(row));
+    const player = { brand: row.brand, id: row.ext_user_id };
+    if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
     if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
-      this.publisher.unread(row.ext_user_id, await this.messages.countUnread(row.ext_user_id));
+      this.publisher.unread(player, await this.messages.countUnread(player));
     }
   }
 
   /** Marks everything read. Sends no callbacks: the player did not view these messages. */
-  async readAll(playerId: string): Promise<number> {
-    const changed = await this.states.markAllRead(playerId);
+  async readAll(player: PlayerRef): Promise<number> {
+    const changed = await this.states.markAllRead(player);
     if (changed.length > 0) {
-      for (const row of await this.messages.findVisibleByIds(changed)) this.publisher.update(playerId, this.toView(row));
-      this.publisher.unread(playerId, await this.messages.countUnread(playerId));
+      for (const row of await this.messages.findVisibleByIds(changed)) this.publisher.update(player, this.toView(row));
+      this.publisher.unread(player, await this.messages.countUnread(player));
     }
     return changed.length;
   }
 
   /** true when this ack is the one that delivered it */
-  async markDelivered(playerId: string, messageId: string): Promise<boolean> {
-    const row = await this.states.markDelivered(playerId, messageId);
+  async markDelivered(player: PlayerRef, messageId: string): Promise<boolean> {
+    const row = await this.states.markDelivered(player, messageId);
     if (row !== null) {
-      this.metrics.deliveryLatency.observe(Math.max(0, Date.now() - row.created_at.getTime()) / 1000);
+      this.metrics.deliveryLatency.observe({ brand: row.brand }, Math.max(0, Date.now() - row.created_at.getTime()) / 1000);
       this.events.publishChanged(row, ['delivered']);
     }
     return row !== null;

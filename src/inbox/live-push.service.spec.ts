@@ -1,12 +1,15 @@
 import type { MessageRepository } from '../messages/message.repository';
 import type { MessageRow, MessageView } from '../messages/message.view';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 import type { InboxPublisher } from './inbox.publisher';
 import type { InboxService } from './inbox.service';
 import { ANNOUNCE_LINGER_MS, LivePushService, UNREAD_LINGER_MS } from './live-push.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 
+const BRAND = 'b';
+
 function row(id: string, player: string, overrides: Partial<MessageRow> = {}): MessageRow {
-  return { id, ext_user_id: player, display: 'inbox', expires_at: null, created_at: new Date(), ...overrides } as MessageRow;
+  return { id, brand: BRAND, ext_user_id: player, display: 'inbox', expires_at: null, created_at: new Date(), ...overrides } as MessageRow;
 }
 
 function setup() {
@@ -14,7 +17,7 @@ function setup() {
   const sessions = new PlayerSessions();
   const connect = (player: string): void => {
     const socket = {
-      data: { player: { id: player } },
+      data: { player: { brand: BRAND, id: player } },
       disconnected: false,
       emit: (event: string, payload: { id?: string; count?: number }) =>
         log.push(event === 'message' ? `push ${payload.id}` : `unread ${player} ${payload.count}`),
@@ -32,9 +35,9 @@ function setup() {
     countDelayMs: (): number => 0,
   };
   const messages = {
-    countUnreadMany: async (players: string[]) => {
+    countUnreadMany: async (players: PlayerRef[]) => {
       fake.mostCountQueries = Math.max(fake.mostCountQueries, ++fake.countQueries);
-      const counts = new Map(players.map((player) => [player, unread.get(player) ?? 0]));
+      const counts = new Map(players.map((player) => [playerKey(player), unread.get(player.id) ?? 0]));
       await new Promise((resolve) => setTimeout(resolve, fake.countDelayMs()));
       fake.countQueries -= 1;
       return counts;
@@ -87,10 +90,10 @@ describe('LivePushService', () => {
     const slowFirst = [50, 10];
     fake.countDelayMs = () => slowFirst.shift() ?? 0;
     unread.set('p1', 1);
-    await sut.remoteAccepted([{ id: 'p1-a', player: 'p1' }]);
+    await sut.remoteAccepted([{ id: 'p1-a', player: 'b:p1' }]);
     await jest.advanceTimersByTimeAsync(UNREAD_LINGER_MS + 1);
     unread.set('p1', 2);
-    await sut.remoteAccepted([{ id: 'p1-b', player: 'p1' }]);
+    await sut.remoteAccepted([{ id: 'p1-b', player: 'b:p1' }]);
     await jest.advanceTimersByTimeAsync(200);
     expect(fake.mostCountQueries).toBe(1);
     expect(log.filter((entry) => entry.startsWith('unread'))).toEqual(['unread p1 1', 'unread p1 2']);
@@ -100,12 +103,22 @@ describe('LivePushService', () => {
     const { connect, fake, log, sut } = setup();
     connect('p1');
     await sut.remoteAccepted([
-      { id: 'p1-a', player: 'p1' },
-      { id: 'p9-a', player: 'p9' },
+      { id: 'p1-a', player: 'b:p1' },
+      { id: 'p9-a', player: 'b:p9' },
     ]);
-    await sut.remoteAccepted([{ id: 'p8-a', player: 'p8' }]);
+    await sut.remoteAccepted([{ id: 'p8-a', player: 'b:p8' }]);
     expect(fake.reads).toEqual([['p1-a']]);
     expect(log).toEqual(['push p1-a']);
+  });
+
+  it("a player is (brand, ext_user_id): another brand's player with the same id gets nothing, here or from elsewhere", async () => {
+    const { connect, fake, log, sut } = setup();
+    connect('p1');
+    sut.localAccepted(row('other-local', 'p1', { brand: 'other' }));
+    await sut.remoteAccepted([{ id: 'other-remote', player: 'other:p1' }]);
+    await jest.advanceTimersByTimeAsync(UNREAD_LINGER_MS + 1);
+    expect(fake.reads).toEqual([]);
+    expect(log).toEqual([]);
   });
 
   it('an expired message is not pushed, and a popup does not move the badge', async () => {

@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { GroupCommit } from '../common/group-commit';
 import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.view';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 import type { AcceptedItem } from './inbox.events';
 import { InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
@@ -18,10 +19,11 @@ export class LivePushService {
   private acceptedBatch: MessageRow[] = [];
   private announceBatch: AcceptedItem[] = [];
   /** one count query at a time, so a badge never goes back to an older count */
-  private readonly unreadCounts = new GroupCommit<string, number>(
+  private readonly unreadCounts = new GroupCommit<PlayerRef, number>(
     async (players) => {
-      const counts = await this.messages.countUnreadMany([...new Set(players)]);
-      return players.map((player) => counts.get(player) ?? 0);
+      const distinct = new Map(players.map((player) => [playerKey(player), player]));
+      const counts = await this.messages.countUnreadMany([...distinct.values()]);
+      return players.map((player) => counts.get(playerKey(player)) ?? 0);
     },
     { maxBatch: 1_000, maxInFlight: 1, lingerMs: UNREAD_LINGER_MS },
   );
@@ -36,7 +38,7 @@ export class LivePushService {
   /** Pushed on the next tick: after the commit's continuations, i.e. the batch's replies. */
   localAccepted(row: MessageRow): void {
     this.acceptedBatch.push(row);
-    this.announce({ id: row.id, player: row.ext_user_id });
+    this.announce({ id: row.id, player: playerKey(playerOf(row)) });
     if (this.acceptedBatch.length > 1) return;
     process.nextTick(() => {
       const rows = this.acceptedBatch;
@@ -68,21 +70,27 @@ export class LivePushService {
 
   private pushLive(rows: MessageRow[]): void {
     const now = Date.now();
-    const inboxChanged = new Set<string>();
+    const inboxChanged = new Map<string, PlayerRef>();
     for (const row of rows) {
-      const sessions = this.sessions.of(row.ext_user_id);
+      const player = playerOf(row);
+      const key = playerKey(player);
+      const sessions = this.sessions.of(key);
       if (sessions === undefined || (row.expires_at !== null && row.expires_at.getTime() <= now)) continue;
       const view = this.inbox.toView(row);
       for (const session of sessions) session.push(view);
-      if (row.display !== 'popup') inboxChanged.add(row.ext_user_id);
+      if (row.display !== 'popup') inboxChanged.set(key, player);
     }
-    for (const playerId of inboxChanged) {
-      this.unreadCounts.submit(playerId).then(
+    for (const [key, player] of inboxChanged) {
+      this.unreadCounts.submit(player).then(
         (count) => {
-          for (const session of this.sessions.of(playerId) ?? []) session.socket.emit('unread', { count });
+          for (const session of this.sessions.of(key) ?? []) session.socket.emit('unread', { count });
         },
         (error: Error) => this.logger.warn({ err: error.message }, 'unread count not sent'),
       );
     }
   }
+}
+
+function playerOf(row: MessageRow): PlayerRef {
+  return { brand: row.brand, id: row.ext_user_id };
 }

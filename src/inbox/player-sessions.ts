@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 
 import type { MessageView } from '../messages/message.view';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './inbox.events';
 
 export type InboxSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
@@ -21,8 +22,13 @@ export class PlayerSession {
     private readonly onAck: (messageId: string, pushToAckSeconds: number) => void,
   ) {}
 
-  get playerId(): string {
-    return this.socket.data.player.id;
+  get player(): PlayerRef {
+    return this.socket.data.player;
+  }
+
+  /** playerKey() of its player */
+  get key(): string {
+    return playerKey(this.socket.data.player);
   }
 
   push(view: MessageView): void {
@@ -47,28 +53,30 @@ export class PlayerSession {
   }
 }
 
+/** This instance's sessions, by playerKey(): a player is (brand, ext_user_id). */
 @Injectable()
 export class PlayerSessions {
   private readonly byPlayer = new Map<string, Set<PlayerSession>>();
 
   add(session: PlayerSession): void {
-    const sessions = this.byPlayer.get(session.playerId) ?? new Set<PlayerSession>();
+    const sessions = this.byPlayer.get(session.key) ?? new Set<PlayerSession>();
     sessions.add(session);
-    this.byPlayer.set(session.playerId, sessions);
+    this.byPlayer.set(session.key, sessions);
   }
 
   remove(session: PlayerSession): void {
-    const sessions = this.byPlayer.get(session.playerId);
+    const sessions = this.byPlayer.get(session.key);
     if (sessions === undefined) return;
     sessions.delete(session);
-    if (sessions.size === 0) this.byPlayer.delete(session.playerId);
+    if (sessions.size === 0) this.byPlayer.delete(session.key);
   }
 
-  of(playerId: string): ReadonlySet<PlayerSession> | undefined {
-    return this.byPlayer.get(playerId);
+  /** The sessions of a player, by playerKey(). */
+  of(key: string): ReadonlySet<PlayerSession> | undefined {
+    return this.byPlayer.get(key);
   }
 
-  has(playerId: string): boolean {
-    return this.byPlayer.has(playerId);
+  has(key: string): boolean {
+    return this.byPlayer.has(key);
   }
 }

@@ -9,6 +9,7 @@ import { VISIBLE } from './message.repository';
 import { MessageRow, messageTable } from './message.table';
 import { MessageEvent, PlayerAction, StateColumn } from './message-status';
 import { planTransition } from './message-transitions';
+import type { PlayerRef } from './player-ref';
 
 const COLUMNS = messageTable.list();
 const ACK_BATCHES_IN_FLIGHT = 2;
@@ -19,8 +20,8 @@ const MARK_DELIVERED = {
   name: 'cim_mark_delivered',
   text: `WITH delivered AS (
          UPDATE messages m SET delivered_at = now()
-           FROM unnest($1::uuid[], $2::text[]) AS a(id, player)
-          WHERE m.id = a.id AND m.ext_user_id = a.player AND m.delivered_at IS NULL AND m.failed_at IS NULL
+           FROM unnest($1::uuid[], $2::text[], $3::text[]) AS a(id, brand, ext_user_id)
+          WHERE m.id = a.id AND m.ext_user_id = a.ext_user_id AND m.brand = a.brand AND m.delivered_at IS NULL AND m.failed_at IS NULL
           RETURNING m.*
        ), recorded AS (
          INSERT INTO message_events (message_id, event, at) SELECT id, 'delivered', delivered_at FROM delivered
@@ -41,30 +42,34 @@ export class MessageStateRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The row when this ack delivered it; null when already delivered, another player's, or failed. */
-  markDelivered(playerId: string, id: string): Promise<MessageRow | null> {
-    return this.deliveries.submit({ playerId, id });
+  markDelivered(player: PlayerRef, id: string): Promise<MessageRow | null> {
+    return this.deliveries.submit({ player, id });
   }
 
-  private readonly deliveries = new GroupCommit<{ playerId: string; id: string }, MessageRow | null>((acks) => this.markDeliveredMany(acks), {
+  private readonly deliveries = new GroupCommit<{ player: PlayerRef; id: string }, MessageRow | null>((acks) => this.markDeliveredMany(acks), {
     maxBatch: 500,
     maxInFlight: ACK_BATCHES_IN_FLIGHT,
     lingerMs: ACK_LINGER_MS,
   });
 
-  private async markDeliveredMany(acks: Array<{ playerId: string; id: string }>): Promise<Array<MessageRow | null>> {
-    const rows = await namedQuery<MessageRow>(this.dataSource, MARK_DELIVERED, [acks.map((ack) => ack.id), acks.map((ack) => ack.playerId)]);
+  private async markDeliveredMany(acks: Array<{ player: PlayerRef; id: string }>): Promise<Array<MessageRow | null>> {
+    const rows = await namedQuery<MessageRow>(this.dataSource, MARK_DELIVERED, [
+      acks.map((ack) => ack.id),
+      acks.map((ack) => ack.player.brand),
+      acks.map((ack) => ack.player.id),
+    ]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     // an id acked twice in one batch is delivered once: the first ack gets the row
     return acks.map((ack) => {
       const row = byId.get(ack.id);
-      if (row === undefined || row.ext_user_id !== ack.playerId) return null;
+      if (row === undefined || row.ext_user_id !== ack.player.id || row.brand !== ack.player.brand) return null;
       byId.delete(ack.id);
       return row;
     });
   }
 
-  applyAction(playerId: string, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
-    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND ${VISIBLE}`, [id, playerId], action);
+  applyAction(player: PlayerRef, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND brand = $3 AND ${VISIBLE}`, [id, player.id, player.brand], action);
   }
 
   // the signed token names the message: a click on an archived message's link still counts
@@ -86,17 +91,17 @@ export class MessageStateRepository {
     });
   }
 
-  markAllRead(playerId: string): Promise<string[]> {
+  markAllRead(player: PlayerRef): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
       const rows: Array<{ id: string }> = await manager.query(
         `WITH changed AS (
            UPDATE messages SET read_at = now()
-            WHERE ext_user_id = $1 AND read_at IS NULL AND ${VISIBLE}
+            WHERE ext_user_id = $1 AND brand = $2 AND read_at IS NULL AND ${VISIBLE}
             RETURNING id, read_at
          )
          INSERT INTO message_events (message_id, event, at) SELECT id, 'read', read_at FROM changed
          RETURNING message_id AS id`,
-        [playerId],
+        [player.id, player.brand],
       );
       return rows.map((row) => row.id);
     });

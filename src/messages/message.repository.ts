@@ -6,6 +6,7 @@ import { GroupCommit } from '../common/group-commit';
 import { namedQuery } from '../database/named-query';
 import { CREATED_US_SQL, InboxCursor, KeysetPage, keysetSql, toKeysetPage } from './inbox-cursor';
 import { MessageRow, messageTable, NewMessage } from './message.table';
+import { playerKey, PlayerRef } from './player-ref';
 
 const COLUMNS = messageTable.list();
 export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
@@ -14,7 +15,7 @@ export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_a
 export const COUNT_UNREAD = {
   name: 'cim_count_unread',
   text: `SELECT count(*)::int AS count FROM messages
-        WHERE ext_user_id = $1 AND read_at IS NULL AND display <> 'popup' AND ${VISIBLE}`,
+        WHERE ext_user_id = $1 AND brand = $2 AND read_at IS NULL AND display <> 'popup' AND ${VISIBLE}`,
 };
 
 // fewer, larger commits beat one per request: requests arriving while these run go out together next
@@ -103,17 +104,17 @@ export class MessageRepository {
   }
 
   /** The catch-up on connect, oldest first. */
-  async findUndelivered(playerId: string, after: InboxCursor | null, limit: number): Promise<{ rows: MessageRow[]; last: InboxCursor | null }> {
-    const params: unknown[] = [playerId, limit];
+  async findUndelivered(player: PlayerRef, after: InboxCursor | null, limit: number): Promise<{ rows: MessageRow[]; last: InboxCursor | null }> {
+    const params: unknown[] = [player.id, player.brand, limit];
     const keyset = after === null ? '' : `AND ${keysetSql('>', after, (value, type) => `$${params.push(value)}::${type}`)}`;
     const rows = await namedQuery<MessageRow & { created_us: string }>(
       this.dataSource,
       {
         name: after === null ? 'cim_find_undelivered' : 'cim_find_undelivered_after',
         text: `SELECT ${COLUMNS}, ${CREATED_US_SQL} FROM messages
-        WHERE ext_user_id = $1 AND delivered_at IS NULL AND ${VISIBLE} ${keyset}
+        WHERE ext_user_id = $1 AND brand = $2 AND delivered_at IS NULL AND ${VISIBLE} ${keyset}
         ORDER BY created_at, id
-        LIMIT $2`,
+        LIMIT $3`,
       },
       params,
     );
@@ -129,31 +130,32 @@ export class MessageRepository {
     return this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`, [ids]);
   }
 
-  async countUnread(playerId: string): Promise<number> {
-    const rows = await namedQuery<{ count: number }>(this.dataSource, COUNT_UNREAD, [playerId]);
+  async countUnread(player: PlayerRef): Promise<number> {
+    const rows = await namedQuery<{ count: number }>(this.dataSource, COUNT_UNREAD, [player.id, player.brand]);
     return rows[0].count;
   }
 
-  /** Players with none are absent from the map. */
-  async countUnreadMany(playerIds: string[]): Promise<Map<string, number>> {
-    if (playerIds.length === 0) return new Map();
-    const rows = await namedQuery<{ player: string; count: number }>(
+  /** By playerKey(); players with none are absent from the map. */
+  async countUnreadMany(players: PlayerRef[]): Promise<Map<string, number>> {
+    if (players.length === 0) return new Map();
+    const rows = await namedQuery<{ brand: string; player: string; count: number }>(
       this.dataSource,
       {
         name: 'cim_count_unread_many',
-        text: `SELECT ext_user_id AS player, count(*)::int AS count FROM messages
-        WHERE ext_user_id = ANY($1::text[]) AND read_at IS NULL AND display <> 'popup' AND ${VISIBLE}
-        GROUP BY ext_user_id`,
+        text: `SELECT m.brand, m.ext_user_id AS player, count(*)::int AS count
+        FROM messages m JOIN unnest($1::text[], $2::text[]) AS p(brand, ext_user_id) ON m.ext_user_id = p.ext_user_id AND m.brand = p.brand
+        WHERE m.read_at IS NULL AND m.display <> 'popup' AND ${VISIBLE}
+        GROUP BY m.brand, m.ext_user_id`,
       },
-      [playerIds],
+      [players.map((player) => player.brand), players.map((player) => player.id)],
     );
-    return new Map(rows.map((row) => [row.player, row.count]));
+    return new Map(rows.map((row) => [playerKey({ brand: row.brand, id: row.player }), row.count]));
   }
 
-  async listInbox(playerId: string, query: InboxQuery): Promise<KeysetPage<MessageRow>> {
-    const params: unknown[] = [playerId, query.limit + 1];
+  async listInbox(player: PlayerRef, query: InboxQuery): Promise<KeysetPage<MessageRow>> {
+    const params: unknown[] = [player.id, query.limit + 1, player.brand];
     const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
-    const where = [`ext_user_id = $1`, `display <> 'popup'`, VISIBLE];
+    const where = [`ext_user_id = $1`, `brand = $3`, `display <> 'popup'`, VISIBLE];
     if (query.unreadOnly) where.push(`read_at IS NULL`);
     if (query.category !== null) where.push(`category = $${params.push(query.category)}`);
     if (query.cursor !== null) where.push(keysetSql('<', query.cursor, param));

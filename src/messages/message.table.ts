@@ -6,6 +6,7 @@ import type { MessageEvent } from './message-status';
 export const messageTable = defineTable('messages', {
   id: uuid(),
   gateway_id: text(),
+  brand: text(),
   im_uid: text(),
   ext_user_id: text(),
   body: text(),

@@ -8,13 +8,14 @@ export class Metrics {
 
   readonly messagesAccepted = new Counter({
     name: 'cim_messages_accepted_total',
-    help: 'Custom IM messages accepted (stored) by the gateway',
+    help: 'Custom IM messages accepted (stored) by the gateway, by brand',
+    labelNames: ['brand'] as const,
     registers: [this.registry],
   });
   readonly messagesRefused = new Counter({
     name: 'cim_messages_refused_total',
-    help: 'Gateway requests refused, by Smartico error_code',
-    labelNames: ['code'] as const,
+    help: 'Gateway requests refused, by Smartico error_code and brand (empty before the gateway is known)',
+    labelNames: ['code', 'brand'] as const,
     registers: [this.registry],
   });
   readonly gatewayDuration = new Histogram({
@@ -26,7 +27,8 @@ export class Metrics {
   readonly socketsConnected = new Gauge({ name: 'cim_sockets_connected', help: 'Player sockets connected to this instance', registers: [this.registry] });
   readonly deliveryLatency = new Histogram({
     name: 'cim_delivery_latency_seconds',
-    help: 'Time from a message being accepted to its first delivery ack',
+    help: 'Time from a message being accepted to its first delivery ack, by brand',
+    labelNames: ['brand'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600, 86400],
     registers: [this.registry],
   });

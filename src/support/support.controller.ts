@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -13,17 +13,21 @@ import { SkipThrottle } from '@nestjs/throttler';
 
 import { ClientThrottlerGuard } from '../common/client-throttler.guard';
 import { MessageIdParam } from '../common/message-id.param';
+import { RequestValidationError } from '../common/request-validation.error';
+import { APP_CONFIG, AppConfig, brandIdsOf } from '../config/app.config';
+import { chooseBrand, searchBrand } from '../config/brand-scope';
 import {
   RetryCallbacksDto,
   SupportMessageDetailDto,
   SupportMessageListDto,
   SupportPlayerDto,
   SupportPlayerParamsDto,
+  SupportPlayerQueryDto,
   SupportSearchQueryDto,
   toSupportSearch,
 } from './support.dto';
 import { SupportMessageDetail, SupportMessageList, SupportPlayer, SupportService } from './support.service';
-import { SupportAuthGuard } from './support-auth.guard';
+import { SupportAuthGuard, SupportRequest } from './support-auth.guard';
 
 @ApiTags('support')
 @ApiBearerAuth('support')
@@ -33,14 +37,25 @@ import { SupportAuthGuard } from './support-auth.guard';
 @UseGuards(SupportAuthGuard, ClientThrottlerGuard)
 @Controller('support')
 export class SupportController {
-  constructor(private readonly support: SupportService) {}
+  private readonly brands: string[];
+
+  constructor(
+    private readonly support: SupportService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.brands = brandIdsOf(config);
+  }
 
   @Get('messages')
-  @ApiOperation({ summary: 'Search every message, newest first; filters combine (AND)' })
+  @ApiOperation({ summary: "Search every message (a brand key: its brand's), newest first; filters combine (AND)" })
   @ApiOkResponse({ type: SupportMessageListDto })
   @ApiBadRequestResponse({ description: 'a filter is malformed (the message names it), the cursor is not ours, or from is after to' })
-  search(@Query() query: SupportSearchQueryDto): Promise<SupportMessageList> {
-    return this.support.search(toSupportSearch(query));
+  async search(@Req() request: SupportRequest, @Query() query: SupportSearchQueryDto): Promise<SupportMessageList> {
+    const search = toSupportSearch(query);
+    const brand = searchBrand(this.brands, scopeOf(request), query.brand);
+    if (brand.kind === 'invalid') throw brandProblem(brand.message);
+    if (brand.kind === 'not-found') return { items: [], next_cursor: null };
+    return this.support.search({ ...search, brand: brand.kind === 'brand' ? brand.brand : null });
   }
 
   @Get('messages/:id')
@@ -48,16 +63,20 @@ export class SupportController {
   @ApiOkResponse({ type: SupportMessageDetailDto })
   @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'no such message' })
-  async message(@MessageIdParam() id: string): Promise<SupportMessageDetail> {
-    return found(await this.support.message(id));
+  async message(@Req() request: SupportRequest, @MessageIdParam() id: string): Promise<SupportMessageDetail> {
+    return found(await this.support.message(id, scopeOf(request)));
   }
 
   @Get('players/:ext_user_id')
   @ApiOperation({ summary: "A player's newest messages, unread count, last seen online and whether a socket is open now" })
   @ApiOkResponse({ type: SupportPlayerDto })
-  @ApiBadRequestResponse({ description: 'ext_user_id is over 255 characters' })
-  player(@Param() params: SupportPlayerParamsDto): Promise<SupportPlayer> {
-    return this.support.player(params.ext_user_id);
+  @ApiBadRequestResponse({ description: 'ext_user_id is over 255 characters, or brand is missing (several brands) or not configured' })
+  @ApiNotFoundResponse({ description: "a brand key asked for another brand's player" })
+  player(@Req() request: SupportRequest, @Param() params: SupportPlayerParamsDto, @Query() query: SupportPlayerQueryDto): Promise<SupportPlayer> {
+    const brand = chooseBrand(this.brands, scopeOf(request), query.brand);
+    if (brand.kind === 'invalid') throw brandProblem(brand.message);
+    if (brand.kind === 'not-found') throw new NotFoundException('player not found');
+    return this.support.player({ brand: brand.brand, id: params.ext_user_id });
   }
 
   @Post('messages/:id/callbacks/retry')
@@ -66,9 +85,17 @@ export class SupportController {
   @ApiOkResponse({ type: RetryCallbacksDto })
   @ApiBadRequestResponse({ description: 'id is not a uuid' })
   @ApiNotFoundResponse({ description: 'no such message' })
-  async retryCallbacks(@MessageIdParam() id: string): Promise<RetryCallbacksDto> {
-    return { requeued: found(await this.support.retryCallbacks(id)) };
+  async retryCallbacks(@Req() request: SupportRequest, @MessageIdParam() id: string): Promise<RetryCallbacksDto> {
+    return { requeued: found(await this.support.retryCallbacks(id, scopeOf(request))) };
   }
+}
+
+function scopeOf(request: SupportRequest): string | null {
+  return request.supportScope ?? null;
+}
+
+function brandProblem(message: string): RequestValidationError {
+  return new RequestValidationError([{ field: 'brand', message, tooLarge: false }]);
 }
 
 function found<T>(value: T | null): T {

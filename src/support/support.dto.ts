@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
 
+import { BrandField } from '../common/brand-field.decorator';
 import { parseIsoInstant } from '../common/iso-8601';
 import { toInt } from '../common/query-transforms';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
@@ -28,6 +29,9 @@ function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
 const instantMessage = (field: string): string => `${field} must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (send + as %2B)`;
 
 export class SupportSearchQueryDto {
+  @BrandField('only this brand (a brand key always sees only its own)')
+  brand?: string;
+
   @ApiPropertyOptional({ description: "the player's id in the operator's platform (exact match)", maxLength: 255, example: '12345' })
   @IsOptional()
   @IsString({ message: 'ext_user_id must be a string' })
@@ -85,8 +89,8 @@ export class SupportSearchQueryDto {
   cursor?: string;
 }
 
-/** The validated query as the repository takes it; 400 for a cursor we did not make or a range that cannot match. */
-export function toSupportSearch(query: SupportSearchQueryDto): SupportSearch {
+/** The validated query as the repository takes it (brand aside: the key decides it); 400 for a cursor we did not make or a range that cannot match. */
+export function toSupportSearch(query: SupportSearchQueryDto): Omit<SupportSearch, 'brand'> {
   const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
   const fromMs = query.from === undefined ? null : parseIsoInstant(query.from);
   const toMs = query.to === undefined ? null : parseIsoInstant(query.to);
@@ -114,8 +118,14 @@ export class SupportPlayerParamsDto {
   ext_user_id!: string;
 }
 
+export class SupportPlayerQueryDto {
+  @BrandField("the player's brand: required when more than one brand is configured and the key is global")
+  brand?: string;
+}
+
 export class SupportMessageViewDto extends MessageViewDto {
   @ApiProperty({ example: '12345' }) ext_user_id!: string;
+  @ApiProperty({ description: 'the brand (player space) of its gateway', example: 'default' }) brand!: string;
   @ApiProperty({ description: 'the gateway that accepted it', example: 'brand-a' }) gateway_id!: string;
   @ApiProperty({
     enum: FURTHEST_STATUSES,
@@ -172,6 +182,7 @@ export class SupportMessageDetailDto {
 }
 
 export class SupportPlayerDto {
+  @ApiProperty({ example: 'default' }) brand!: string;
   @ApiProperty({ example: '12345' }) ext_user_id!: string;
   @ApiProperty({ description: 'what the player’s unread badge shows', example: 3 }) unread_count!: number;
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when a socket of theirs was last open; null if never' })

@@ -7,7 +7,7 @@ import { searchSql, SupportSearch } from './support.repository';
 const squash = (sql: string): string => sql.replace(/\s+/g, ' ').replace(/\( /g, '(').replace(/ \)/g, ')').trim();
 
 describe('support search SQL', () => {
-  const none: SupportSearch = { extUserId: null, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: 50 };
+  const none: SupportSearch = { brand: null, extUserId: null, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: 50 };
 
   it('filters status by the very expression the status index is built on (the planner matches them textually)', async () => {
     const statements: string[] = [];
@@ -20,6 +20,7 @@ describe('support search SQL', () => {
   it('passes every value as a parameter, never in the SQL text', () => {
     const hostile = "x' OR 1=1 --";
     const query = searchSql({
+      brand: hostile,
       extUserId: hostile,
       imUid: hostile,
       status: 'opened',
@@ -31,6 +32,7 @@ describe('support search SQL', () => {
     expect(query.sql).not.toContain(hostile);
     expect(query.sql).not.toContain('2026');
     expect(query.params).toEqual([
+      hostile,
       hostile,
       hostile,
       'opened',

@@ -12,6 +12,8 @@ import type { SupportRow } from './support.view';
 const COLUMNS = `${messageTable.list()}, ${FURTHEST_STATUS_SQL} AS status`;
 
 export interface SupportSearch {
+  /** null: every brand */
+  brand: string | null;
   extUserId: string | null;
   imUid: string | null;
   status: FurthestStatus | null;
@@ -40,6 +42,7 @@ export function searchSql(search: SupportSearch): SqlQuery {
   const params: unknown[] = [];
   const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
   const where: string[] = [];
+  if (search.brand !== null) where.push(`brand = ${param(search.brand, 'text')}`);
   if (search.extUserId !== null) where.push(`ext_user_id = ${param(search.extUserId, 'text')}`);
   if (search.imUid !== null) where.push(`im_uid = ${param(search.imUid, 'text')}`);
   if (search.status !== null) where.push(`${FURTHEST_STATUS_SQL} = ${param(search.status, 'text')}`);
@@ -55,8 +58,9 @@ export function searchSql(search: SupportSearch): SqlQuery {
   return { sql, params };
 }
 
-export function messageSql(id: string): SqlQuery {
-  return { sql: `SELECT ${COLUMNS} FROM messages WHERE id = $1::uuid`, params: [id] };
+/** null brand: any brand's message */
+export function messageSql(id: string, brand: string | null = null): SqlQuery {
+  return { sql: `SELECT ${COLUMNS} FROM messages WHERE id = $1::uuid AND ($2::text IS NULL OR brand = $2::text)`, params: [id, brand] };
 }
 
 // nothing records `expired` as an event: it is read from expires_at
@@ -86,17 +90,17 @@ export class SupportRepository {
     return toKeysetPage(await this.dataSource.query(query.sql, query.params), search.limit);
   }
 
-  async findMessage(id: string): Promise<SupportRow | null> {
-    const query = messageSql(id);
+  async findMessage(id: string, brand: string | null): Promise<SupportRow | null> {
+    const query = messageSql(id, brand);
     const rows: SupportRow[] = await this.dataSource.query(query.sql, query.params);
     return rows[0] ?? null;
   }
 
   // one snapshot: separate reads could show a callback as sent without the attempt that sent it
-  messageDetail(id: string): Promise<SupportDetail | null> {
+  messageDetail(id: string, brand: string | null): Promise<SupportDetail | null> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const run = <T>(query: SqlQuery): Promise<T> => manager.query(query.sql, query.params);
-      const [row] = await run<SupportRow[]>(messageSql(id));
+      const [row] = await run<SupportRow[]>(messageSql(id, brand));
       if (row === undefined) return null;
       return {
         row,

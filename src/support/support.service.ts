@@ -4,6 +4,7 @@ import { toIso } from '../common/iso-time';
 import { InboxPublisher } from '../inbox/inbox.publisher';
 import { PresenceRepository } from '../inbox/presence.repository';
 import { MessageRepository } from '../messages/message.repository';
+import type { PlayerRef } from '../messages/player-ref';
 import { ClickLinks } from '../tracking/click-links';
 import type { OutboxEntry } from '../tracking/outbox.repository';
 import { TrackingService } from '../tracking/tracking.service';
@@ -24,6 +25,7 @@ export interface SupportMessageDetail {
 }
 
 export interface SupportPlayer {
+  brand: string;
   ext_user_id: string;
   unread_count: number;
   last_seen_at: string | null;
@@ -31,7 +33,7 @@ export interface SupportPlayer {
   messages: SupportMessageList;
 }
 
-/** What support staff may look at and do: any message, any player, and re-queueing dead callbacks. */
+/** What support staff may look at and do: any message and player of the brands their key reaches (null: all), and re-queueing dead callbacks. */
 @Injectable()
 export class SupportService {
   private readonly logger = new Logger(SupportService.name);
@@ -50,9 +52,9 @@ export class SupportService {
     return { items: page.rows.map((row) => this.toView(row)), next_cursor: page.nextCursor };
   }
 
-  /** null for an unknown message */
-  async message(id: string): Promise<SupportMessageDetail | null> {
-    const detail = await this.support.messageDetail(id);
+  /** null for an unknown message, or one of a brand out of reach */
+  async message(id: string, brand: string | null): Promise<SupportMessageDetail | null> {
+    const detail = await this.support.messageDetail(id, brand);
     if (detail === null) return null;
     const { row, timeline, attempts, outbox } = detail;
     return {
@@ -63,19 +65,28 @@ export class SupportService {
     };
   }
 
-  async player(extUserId: string): Promise<SupportPlayer> {
+  async player(player: PlayerRef): Promise<SupportPlayer> {
     const [messages, unread, lastSeen, connected] = await Promise.all([
-      this.search({ extUserId, imUid: null, status: null, fromMs: null, toMs: null, cursor: null, limit: SUPPORT_DEFAULT_LIMIT }),
-      this.messages.countUnread(extUserId),
-      this.presence.lastSeen(extUserId),
-      this.isConnected(extUserId),
+      this.search({
+        brand: player.brand,
+        extUserId: player.id,
+        imUid: null,
+        status: null,
+        fromMs: null,
+        toMs: null,
+        cursor: null,
+        limit: SUPPORT_DEFAULT_LIMIT,
+      }),
+      this.messages.countUnread(player),
+      this.presence.lastSeen(player),
+      this.isConnected(player),
     ]);
-    return { ext_user_id: extUserId, unread_count: unread, last_seen_at: toIso(lastSeen), connected, messages };
+    return { brand: player.brand, ext_user_id: player.id, unread_count: unread, last_seen_at: toIso(lastSeen), connected, messages };
   }
 
-  /** How many dead callbacks went back in the queue; null for an unknown message. */
-  async retryCallbacks(id: string): Promise<number | null> {
-    if ((await this.support.findMessage(id)) === null) return null;
+  /** How many dead callbacks went back in the queue; null for an unknown message, or one out of reach. */
+  async retryCallbacks(id: string, brand: string | null): Promise<number | null> {
+    if ((await this.support.findMessage(id, brand)) === null) return null;
     return this.tracking.requeueDeadCallbacks(id);
   }
 
@@ -84,9 +95,9 @@ export class SupportService {
   }
 
   /** The whole cluster is asked; an instance that does not answer in time makes the answer unknown, not an error. */
-  private async isConnected(extUserId: string): Promise<boolean | null> {
+  private async isConnected(player: PlayerRef): Promise<boolean | null> {
     try {
-      return await this.publisher.isConnected(extUserId);
+      return await this.publisher.isConnected(player);
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'connected check did not complete');
       return null;

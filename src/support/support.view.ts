@@ -11,6 +11,7 @@ export interface SupportRow extends MessageRow {
 /** What support staff see of a message (SPEC §5): the player's view plus where it came from and got to. */
 export interface SupportMessageView extends MessageView {
   ext_user_id: string;
+  brand: string;
   gateway_id: string;
   status: FurthestStatus;
   archived_at: string | null;
@@ -21,6 +22,7 @@ export function toSupportView(row: SupportRow, ctaLink: string | null): SupportM
   return {
     ...toMessageView(row, ctaLink),
     ext_user_id: row.ext_user_id,
+    brand: row.brand,
     gateway_id: row.gateway_id,
     status: row.status,
     archived_at: row.archived_at === null ? null : row.archived_at.toISOString(),

@@ -25,8 +25,8 @@ describe('demo page and token route (dev mode or DEMO=true)', () => {
     it('mints a player token the inbox accepts, over REST and socket.io', async () => {
       const reply = await mint({ ext_user_id: 'demo-player' });
       expect(reply.status).toBe(200);
-      const body = (await reply.json()) as { token: string; ext_user_id: string; expires_at: string };
-      expect(body).toEqual({ token: expect.any(String), ext_user_id: 'demo-player', expires_at: expect.any(String) });
+      const body = (await reply.json()) as { token: string; brand: string; ext_user_id: string; expires_at: string };
+      expect(body).toEqual({ token: expect.any(String), brand: 'default', ext_user_id: 'demo-player', expires_at: expect.any(String) });
       expect(Date.parse(body.expires_at) - Date.now()).toBeGreaterThan(800_000); // 15 min by default
 
       const rest = await fetch(`${sut.url}/inbox/unread-count`, { headers: { authorization: `Bearer ${body.token}` } });

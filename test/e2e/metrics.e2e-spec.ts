@@ -59,11 +59,12 @@ describe('GET /metrics (SPEC §6)', () => {
       };
       const after = await eventually(settled, { what: 'the three callbacks in the metrics', timeoutMs: 5_000 });
       const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
-      expect(delta('cim_messages_accepted_total')).toBe(3);
-      expect(delta('cim_messages_refused_total', { code: '1' })).toBe(1);
-      expect(delta('cim_messages_refused_total', { code: '2' })).toBe(2);
+      expect(delta('cim_messages_accepted_total', { brand: 'default' })).toBe(3);
+      // a refusal counts under the brand its Authorization names; an unknown one names none
+      expect(delta('cim_messages_refused_total', { code: '1', brand: '' })).toBe(1);
+      expect(delta('cim_messages_refused_total', { code: '2', brand: 'default' })).toBe(2);
       expect(delta('cim_gateway_request_duration_seconds_count')).toBe(6);
-      expect(delta('cim_delivery_latency_seconds_count')).toBe(3);
+      expect(delta('cim_delivery_latency_seconds_count', { brand: 'default' })).toBe(3);
       expect(delta('cim_push_ack_latency_seconds_count')).toBe(3);
       expect(delta('cim_callbacks_total', { status: 'delivered', result: 'sent' })).toBe(3);
       expect(sample(after, 'cim_callbacks_pending')).toBe(0);

@@ -13,11 +13,17 @@ import { customIm, postGateway } from '../utils/gateway-client';
 const run = promisify(execFile);
 
 describe('the built app as `npm start` runs it', () => {
-  it('stops at boot on invalid configuration with one line naming the variable', async () => {
-    const app = new AppProcess({ CIM_GATEWAYS: '[{"id":', PORT: String(await freePort()) });
+  it.each([
+    [{ CIM_GATEWAYS: '[{"id":' }, 'CIM_GATEWAYS is not valid JSON'],
+    [
+      { CIM_GATEWAYS: '[{"id":"a","authorization":"secret-a","apiKey":"k","brand":"alpha"}]', CIM_BRANDS: '[{"id":"beta"}]' },
+      'CIM_BRANDS is invalid at [0].[id]: no gateway in CIM_GATEWAYS has brand "beta"',
+    ],
+  ])('stops at boot on invalid configuration with one line naming the variable (%j)', async (env, message) => {
+    const app = new AppProcess({ ...env, PORT: String(await freePort()) });
     const { code } = await app.exited;
     expect(code).toBe(78);
-    expect(app.stderr.trim().split('\n')).toEqual(['cim-inbox: configuration error: CIM_GATEWAYS is not valid JSON']);
+    expect(app.stderr.trim().split('\n')).toEqual([`cim-inbox: configuration error: ${message}`]);
   });
 
   describe('with no DATABASE_URL and no gateway (dev mode on embedded PostgreSQL)', () => {

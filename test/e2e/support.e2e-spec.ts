@@ -207,6 +207,7 @@ describe('support API (SPEC §5)', () => {
         read_at: null,
         expires_at: null,
         ext_user_id: playerId,
+        brand: 'default',
         gateway_id: GATEWAY_A.id,
         status: 'accepted',
         archived_at: null,
@@ -579,6 +580,7 @@ describe('support API (SPEC §5)', () => {
     it('answers a player it never heard of with nothing, not an error', async () => {
       const playerId = newPlayer();
       expect((await api(`/support/players/${playerId}`)).body).toEqual({
+        brand: 'default',
         ext_user_id: playerId,
         unread_count: 0,
         last_seen_at: null,

@@ -8,8 +8,8 @@ import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/
 import { AppConfig } from '../../src/config/app.config';
 import { createTestDatabase, TestDatabase } from './test-database';
 
-export const GATEWAY_A = { id: 'brand-a', authorization: 'Secret-A-0123456789', apiKey: 'api-key-a' };
-export const GATEWAY_B = { id: 'brand-b', authorization: 'Secret-B-9876543210', apiKey: 'api-key-b' };
+export const GATEWAY_A = { id: 'brand-a', authorization: 'Secret-A-0123456789', apiKey: 'api-key-a', brand: 'default' };
+export const GATEWAY_B = { id: 'brand-b', authorization: 'Secret-B-9876543210', apiKey: 'api-key-b', brand: 'default' };
 export const PLAYER_JWT_SECRET = 'test-player-secret-that-is-at-least-32-bytes-long';
 export const SUPPORT_KEY = 'support-key-0123456789';
 

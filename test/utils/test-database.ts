@@ -48,7 +48,7 @@ async function ensureTemplate(client: Client): Promise<string> {
       await client.query(`CREATE DATABASE ${building} TEMPLATE template0`);
       const dataSource = await new DataSource(dataSourceOptions(databaseUrl(building), 1)).initialize();
       try {
-        await dataSource.runMigrations({ transaction: 'all' });
+        await dataSource.runMigrations({ transaction: 'each' });
       } finally {
         await dataSource.destroy();
       }
@@ -66,11 +66,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, migrated database of its own for one test file (cloned from the template). */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A fresh, migrated database of its own for one test file (cloned from the template); `empty`: no migration run (an upgrade test runs its own). */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `cim_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   await withAdmin(async (client) => {
-    const template = await ensureTemplate(client);
+    const template = options.empty === true ? 'template0' : await ensureTemplate(client);
     await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
   });
   return {

@@ -5,6 +5,8 @@ import { CreatePlayerPresence1763810000000 } from './1763810000000-CreatePlayerP
 import { CreateSupportStatusIndex1763820000000 } from './1763820000000-CreateSupportStatusIndex';
 import { CreateExpiresAtIndex1763830000000 } from './1763830000000-CreateExpiresAtIndex';
 import { CreateClaimCallbacksFunction1763840000000 } from './1763840000000-CreateClaimCallbacksFunction';
+import { AddBrands1764720000000 } from './1764720000000-AddBrands';
+import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerIndexes';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -15,4 +17,6 @@ export const migrations = [
   CreateSupportStatusIndex1763820000000,
   CreateExpiresAtIndex1763830000000,
   CreateClaimCallbacksFunction1763840000000,
+  AddBrands1764720000000,
+  BrandPlayerIndexes1764720000001,
 ];
