@@ -38,7 +38,11 @@ export interface InboxOptions {
   token: string;
   /** called for a fresh token when the current one is refused or has expired */
   getToken?: () => string | Promise<string>;
-  /** socket.io transports, default polling then upgrade to websocket */
+  /**
+   * socket.io transports, default `['websocket']`: one connection, so any instance behind a plain round-robin
+   * load balancer can take it. `['polling', 'websocket']` adds HTTP long-polling (for networks that block
+   * WebSocket), and then the load balancer must keep each client on one instance (sticky sessions).
+   */
   transports?: Array<'polling' | 'websocket' | 'webtransport'>;
   /** timeout of one REST call or socket action, default 10 s */
   timeoutMs?: number;
@@ -164,7 +168,7 @@ class InboxClient implements Inbox {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.socket = io(`${url.origin}/inbox`, {
       path: `${prefix}/socket.io`,
-      ...(options.transports ? { transports: options.transports } : {}),
+      transports: options.transports ?? ['websocket'],
       // read at every (re)connect, so a refreshed token is used from the next attempt on
       auth: (send) => send({ token: this.token }),
       autoConnect: false,

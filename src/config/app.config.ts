@@ -32,6 +32,8 @@ export interface AppConfig {
   port: number;
   host: string;
   databaseUrl: string;
+  /** FANOUT_DATABASE_URL: where the PostgreSQL fan-out LISTENs, when not through DATABASE_URL (a transaction pooler cannot carry LISTEN) */
+  fanOutDatabaseUrl?: string;
   dataDir: string;
   gateways: GatewayConfig[];
   /** CIM_BRANDS: the brands with keys of their own (a brand not listed uses the global keys) */
@@ -49,6 +51,8 @@ export interface AppConfig {
   linkSecret: string;
   callbacks: CallbackConfig;
   expirySweepMs: number;
+  /** FANOUT_HEARTBEAT_MS: how often an instance checks it hears its fan-out link (down after three missed) */
+  fanOutHeartbeatMs: number;
   rateLimits: RateLimitConfig;
   /** DEMO=true: the demo page and its player-token route, also outside dev mode */
   demo?: boolean;
@@ -94,6 +98,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     port: raw.PORT,
     host: raw.HOST,
     databaseUrl: raw.DATABASE_URL,
+    fanOutDatabaseUrl: raw.FANOUT_DATABASE_URL,
     dataDir: resolve(raw.DATA_DIR),
     gateways,
     brands,
@@ -123,6 +128,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       leaseMs: raw.CALLBACK_LEASE_MS,
     },
     expirySweepMs: raw.EXPIRY_SWEEP_MS,
+    fanOutHeartbeatMs: raw.FANOUT_HEARTBEAT_MS,
     rateLimits: {
       playerPerMinute: raw.PLAYER_RATE_LIMIT_PER_MIN,
       supportPerMinute: raw.SUPPORT_RATE_LIMIT_PER_MIN,

@@ -75,15 +75,18 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** In flight to one callback receiver; tests that reason about it import it. */
 export const DEFAULT_CALLBACK_CONCURRENCY = 50;
 
+const postgresUrl = optionalString.pipe(
+  z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+);
+
 export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
-  DATABASE_URL: optionalString.pipe(
-    z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-      .optional(),
-  ),
+  DATABASE_URL: postgresUrl,
+  FANOUT_DATABASE_URL: postgresUrl,
   DATA_DIR: z.string().min(1).default('./.data'),
   CIM_GATEWAYS: optionalString,
   CIM_AUTHORIZATION: optionalString,
@@ -116,6 +119,7 @@ export const envSchema = z.object({
   SUPPORT_RATE_LIMIT_PER_MIN: z.coerce.number().int().min(1).default(1200),
   GATEWAY_BAD_AUTH_PER_MIN: z.coerce.number().int().min(1).default(20),
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
+  FANOUT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   // serves /demo and its token route outside dev mode (never in production: it mints tokens for anyone)
   DEMO: optionalString.pipe(z.enum(['true', 'false', '1', '0'], 'must be true or false').optional()),

@@ -1,6 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+
+import { FanOutLink } from '../inbox/fan-out-link';
 
 @ApiTags('operations')
 @Controller('health')
@@ -8,6 +10,8 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly fanOut: FanOutLink,
   ) {}
 
   @Get()
@@ -19,8 +23,18 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise)', security: [] })
+  @ApiOperation({
+    summary: 'Readiness: the database answers and the fan-out link carries this instance’s heartbeat (503 otherwise, naming what is down)',
+    security: [],
+  })
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 })]);
+    return this.health.check([() => this.database.pingCheck('database', { timeout: 2_000 }), () => this.fanOutCheck()]);
+  }
+
+  // a player connected here would miss what other instances accept while the link is down
+  private fanOutCheck(): HealthIndicatorResult {
+    const check = this.indicators.check('fanout');
+    const problem = this.fanOut.problem;
+    return problem === null ? check.up() : check.down({ message: problem });
   }
 }

@@ -7,7 +7,16 @@ export class FanOutPool {
   private closed = false;
   private readonly checkedOut = new Map<PoolClient, Set<Promise<unknown>>>();
 
+  /** Runs on each connection handed to the adapter, before it LISTENs there (the link's heartbeat is heard on it). */
+  onListenClient?: (client: PoolClient) => Promise<void>;
+
   constructor(private readonly pool: Pool) {}
+
+  /** Drops a connection handed out, at the socket: a half-open one would never end by itself. The adapter re-makes it on its `end`. */
+  drop(client: PoolClient): void {
+    if (!this.checkedOut.delete(client)) return;
+    (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+  }
 
   query(text: string, values?: unknown[]): Promise<QueryResult> {
     return this.pool.query(text, values);
@@ -45,6 +54,12 @@ export class FanOutPool {
       delete (tracked as { query?: unknown }).query;
       release(destroy);
     };
+    try {
+      await this.onListenClient?.(client);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
     return client;
   }
 

@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
+
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
 import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { createClient } from 'redis';
 import type { Observable } from 'rxjs';
 import { Server, ServerOptions, Socket } from 'socket.io';
 
 import type { AppConfig } from '../config/app.config';
+import { FanOutLink } from './fan-out-link';
 import { FanOutPool } from './fan-out-pool';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
@@ -45,12 +48,23 @@ export class InboxIoAdapter extends IoAdapter {
     }
   }
 
-  async connect(): Promise<void> {
+  /** `link` hears this instance's own heartbeat through the fan-out (src/inbox/fan-out-link.ts). */
+  async connect(link: FanOutLink): Promise<void> {
+    // one channel per instance: only this instance hears its heartbeat
+    const heartbeat = `cim_link_${randomBytes(6).toString('hex')}`;
     if (this.config.redisUrl !== undefined) {
-      const publisher = createClient({ url: this.config.redisUrl });
+      // TCP keep-alive, so a dead peer is noticed by the socket too, not only by the heartbeat
+      const publisher = createClient({ url: this.config.redisUrl, socket: { keepAlive: 5_000 } });
       const subscriber = publisher.duplicate();
       for (const client of [publisher, subscriber]) client.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'redis error'));
       await Promise.all([publisher.connect(), subscriber.connect()]);
+      await subscriber.subscribe(heartbeat, () => link.heard());
+      link.attach({
+        name: 'the Redis subscriber',
+        send: () => publisher.publish(heartbeat, '1'),
+        // node-redis re-subscribes by itself once its socket is back
+        reset: () => undefined,
+      });
       this.adapterConstructor = createRedisAdapter(publisher, subscriber, { key: 'cim-inbox' }) as unknown as AdapterConstructor;
       this.release.push(
         () => publisher.quit(),
@@ -58,12 +72,36 @@ export class InboxIoAdapter extends IoAdapter {
       );
       this.logger.log('socket.io fan-out through Redis');
     } else {
-      const pool = new Pool({ connectionString: this.config.databaseUrl, max: 3, application_name: 'cim-inbox-fanout' });
+      const pool = new Pool({
+        connectionString: this.config.fanOutDatabaseUrl ?? this.config.databaseUrl,
+        max: 3,
+        application_name: 'cim-inbox-fanout',
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+        connectionTimeoutMillis: 5_000,
+      });
       const onError = (error: Error): void => this.logger.warn({ err: error.message }, 'fan-out connection error');
       pool.on('error', onError);
       // the LISTEN client is checked out for good: an unhandled 'error' on it would end the process
       pool.on('connect', (client) => client.on('error', onError));
       const fanOut = new FanOutPool(pool);
+      let listening: PoolClient | undefined;
+      fanOut.onListenClient = async (client) => {
+        client.on('notification', (notification) => {
+          if (notification.channel === heartbeat) link.heard();
+        });
+        await client.query(`LISTEN "${heartbeat}"`);
+        listening = client;
+      };
+      link.attach({
+        name: 'the PostgreSQL LISTEN connection',
+        // '{}': the adapter reads every notification on its connection, and takes this one for its own and drops it
+        send: () => pool.query('SELECT pg_notify($1, $2)', [heartbeat, '{}']),
+        reset: () => {
+          if (listening !== undefined) fanOut.drop(listening);
+          listening = undefined;
+        },
+      });
       // the adapter calls only connect() and query(text, values) on its pool
       this.adapterConstructor = createPostgresAdapter(fanOut as unknown as Pool, {
         channelPrefix: 'cim_inbox',

@@ -8,6 +8,7 @@ import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
+import { FanOutLink } from './fan-out-link';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
@@ -17,6 +18,7 @@ import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 import { PresenceRepository } from './presence.repository';
 
 const CATCH_UP_PAGE = 500;
+const RECOVERY_CONCURRENCY = 4;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The player's live connection (SPEC §3): authenticated, joined to its room, caught up, then fed by LivePushService. */
@@ -38,7 +40,10 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly metrics: Metrics,
     private readonly sessions: PlayerSessions,
     private readonly livePush: LivePushService,
-  ) {}
+    link: FanOutLink,
+  ) {
+    link.onRecovered(() => void this.catchUpEveryone());
+  }
 
   afterInit(namespace: InboxNamespace): void {
     this.publisher.attach(namespace);
@@ -131,6 +136,26 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
 
   private touchPresence(player: PlayerRef): void {
     this.presence.touchPresence(player).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
+  }
+
+  /** After the fan-out link was down: what other instances accepted meanwhile reached nobody here. */
+  private async catchUpEveryone(): Promise<void> {
+    const queue = this.sessions.all();
+    const worker = async (): Promise<void> => {
+      for (let session = queue.pop(); session !== undefined; session = queue.pop()) {
+        if (session.socket.disconnected) continue;
+        session.beginCatchUp();
+        try {
+          await this.catchUp(session);
+          session.socket.emit('unread', { count: await this.inbox.unreadCount(session.player) });
+        } catch (error) {
+          this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');
+          session.socket.disconnect(true);
+        }
+      }
+    };
+    // a few at a time: every connected player at once would crowd out the gateway's queries
+    await Promise.all(Array.from({ length: RECOVERY_CONCURRENCY }, worker));
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {

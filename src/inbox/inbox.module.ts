@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
+import { FanOutLink } from './fan-out-link';
 import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
 import { InboxPublisher } from './inbox.publisher';
@@ -15,7 +16,7 @@ import { PresenceRepository } from './presence.repository';
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService, PresenceRepository],
-  exports: [InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
+  providers: [FanOutLink, InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService, PresenceRepository],
+  exports: [FanOutLink, InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })
 export class InboxModule {}

@@ -44,6 +44,13 @@ export class PlayerSession {
     this.socket.emit('message', view, () => this.onAck(view.id, (performance.now() - pushedAt) / 1000));
   }
 
+  /** Another catch-up (the fan-out link was down): live pushes wait again, and what was sent is remembered again. */
+  beginCatchUp(): void {
+    this.catchingUp = true;
+    this.sent ??= new Set<string>();
+    this.forgetAt = Number.POSITIVE_INFINITY;
+  }
+
   finishCatchUp(): void {
     this.catchingUp = false;
     this.forgetAt = Date.now() + REMEMBER_AFTER_CATCH_UP_MS;
@@ -78,5 +85,9 @@ export class PlayerSessions {
 
   has(key: string): boolean {
     return this.byPlayer.has(key);
+  }
+
+  all(): PlayerSession[] {
+    return [...this.byPlayer.values()].flatMap((sessions) => [...sessions]);
   }
 }

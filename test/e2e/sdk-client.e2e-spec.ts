@@ -112,7 +112,8 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
 
   const newPlayer = (): string => `sdk-${randomUUID()}`;
   const connect = (options: Parameters<typeof createInbox>[0]): Recorder => {
-    const inbox = createInbox({ transports: ['websocket'], ...options });
+    // the SDK's defaults (WebSocket only), as an operator's page would use them
+    const inbox = createInbox(options);
     open.push(inbox);
     return new Recorder(inbox);
   };

@@ -6,6 +6,8 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from '../../src/app.module';
 import { configureApp, createFastifyAdapter, NEST_APP_OPTIONS } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app.config';
+import { FanOutLink } from '../../src/inbox/fan-out-link';
+import { eventually } from './eventually';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export const GATEWAY_A = { id: 'brand-a', authorization: 'Secret-A-0123456789', apiKey: 'api-key-a', brand: 'default' };
@@ -38,6 +40,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
       leaseMs: 3_000,
     },
     expirySweepMs: 200,
+    fanOutHeartbeatMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
     ...overrides,
   };
@@ -59,6 +62,9 @@ export async function createTestApp(overrides: Partial<AppConfig> = {}, options:
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(), { ...NEST_APP_OPTIONS, logger: false });
   await configureApp(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // ready as a load balancer would see it: pushes announced before the fan-out link works would reach nobody here
+  const link = app.get(FanOutLink);
+  await eventually(() => link.problem === null, { what: 'the fan-out link to carry a heartbeat', timeoutMs: 15_000 });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

@@ -8,6 +8,8 @@ import { AddressInfo, createConnection, createServer, Server, Socket } from 'nod
 export class TcpProxy {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<[Socket, Socket]>();
+  private stalled = false;
   port = 0;
 
   constructor(
@@ -32,15 +34,19 @@ export class TcpProxy {
     const server = createServer((client) => {
       const upstream = createConnection(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.pairs.add(pair);
       const forget = (): void => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.pairs.delete(pair);
       };
       client.on('error', forget).on('close', forget);
       upstream.on('error', forget).on('close', forget);
-      client.pipe(upstream).pipe(client);
+      if (this.stalled) pause(pair);
+      else client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.port = (server.address() as AddressInfo).port;
@@ -62,4 +68,23 @@ export class TcpProxy {
   stop(): Promise<void> {
     return this.cut();
   }
+
+  /** Stops forwarding without closing anything (a half-open link: no error, no end, just silence); new connections hang too. */
+  stall(): void {
+    this.stalled = true;
+    for (const pair of this.pairs) pause(pair);
+  }
+
+  /** Forwards again, what waited included. */
+  resume(): void {
+    this.stalled = false;
+    for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
+  }
+}
+
+function pause([client, upstream]: [Socket, Socket]): void {
+  client.unpipe(upstream);
+  upstream.unpipe(client);
+  client.pause();
+  upstream.pause();
 }
