@@ -10,6 +10,8 @@ import { DevModule } from './dev/dev.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { HealthModule } from './health/health.module';
 import { InboxModule } from './inbox/inbox.module';
+import { LimitsModule } from './limits/limits.module';
+import { RateLimitStore } from './limits/rate-limit.store';
 import { MetricsModule } from './metrics/metrics.module';
 import { SupportModule } from './support/support.module';
 import { TrackingModule } from './tracking/tracking.module';
@@ -21,12 +23,18 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        ThrottlerModule.forRoot({
-          throttlers: [
-            { name: 'player', ttl: 60_000, limit: config.rateLimits.playerPerMinute },
-            { name: 'support', ttl: 60_000, limit: config.rateLimits.supportPerMinute },
-          ],
-          errorMessage: 'too many requests; slow down',
+        LimitsModule,
+        ThrottlerModule.forRootAsync({
+          imports: [LimitsModule],
+          inject: [RateLimitStore],
+          useFactory: (store: RateLimitStore) => ({
+            throttlers: [
+              { name: 'player', ttl: 60_000, limit: config.rateLimits.playerPerMinute },
+              { name: 'support', ttl: 60_000, limit: config.rateLimits.supportPerMinute },
+            ],
+            storage: store.throttlerStorage(),
+            errorMessage: 'too many requests; slow down',
+          }),
         }),
         LoggingModule,
         DatabaseModule.forRoot(config),

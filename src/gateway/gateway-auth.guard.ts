@@ -1,27 +1,26 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorageService } from '@nestjs/throttler';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { GatewayConfig } from '../config/env.validation';
+import type { FallbackLimiter } from '../limits/fallback-limiter';
+import { RateLimitStore } from '../limits/rate-limit.store';
 import { GatewayError, GatewayErrorCode } from './gateway.errors';
 import { GatewayDirectory } from './gateway-directory';
 
 export type GatewayRequest = FastifyRequest & { gateway?: GatewayConfig };
 
-const MINUTE_MS = 60_000;
-
-/** The whole Authorization value names the gateway (SPEC §2); only bad attempts are limited, per address. */
+/** The whole Authorization value names the gateway (SPEC §2); only bad attempts are limited, per address, across instances. */
 @Injectable()
-export class GatewayAuthGuard implements CanActivate, OnApplicationShutdown {
-  private readonly badAttempts = new ThrottlerStorageService();
-  private readonly limit: number;
+export class GatewayAuthGuard implements CanActivate {
+  private readonly badAttempts: FallbackLimiter;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
+    store: RateLimitStore,
     private readonly directory: GatewayDirectory,
   ) {
-    this.limit = config.rateLimits.gatewayBadAuthPerMinute;
+    this.badAttempts = store.limiter({ name: 'gateway-bad-auth', points: config.rateLimits.gatewayBadAuthPerMinute, durationSeconds: 60 });
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -31,14 +30,9 @@ export class GatewayAuthGuard implements CanActivate, OnApplicationShutdown {
       request.gateway = gateway;
       return true;
     }
-    const record = await this.badAttempts.increment(`gateway-auth:${request.ip}`, MINUTE_MS, this.limit, MINUTE_MS, 'gateway-auth');
-    if (record.isBlocked) {
+    if ((await this.badAttempts.consume(request.ip)).limited) {
       throw new GatewayError(GatewayErrorCode.RateLimited, 'too many unauthorized attempts from this address; retry in a minute');
     }
     throw new GatewayError(GatewayErrorCode.Unauthorized, 'unauthorized');
-  }
-
-  onApplicationShutdown(): void {
-    this.badAttempts.onApplicationShutdown();
   }
 }

@@ -6,6 +6,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
 import { APP_CONFIG } from '../config/app.config';
+import { RateLimitStore } from '../limits/rate-limit.store';
 import { CUSTOM_IM_LIMITS } from './custom-im.parser';
 import { GatewayController } from './gateway.controller';
 import { GatewayService } from './gateway.service';
@@ -17,6 +18,7 @@ import { GatewayDirectory } from './gateway-directory';
   providers: [
     { provide: GatewayService, useValue: {} },
     { provide: GatewayDirectory, useValue: {} },
+    { provide: RateLimitStore, useValue: { limiter: () => ({}) } },
     { provide: APP_CONFIG, useValue: { gateways: [], rateLimits: { gatewayBadAuthPerMinute: 1 } } },
   ],
 })

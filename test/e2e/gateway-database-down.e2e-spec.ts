@@ -49,6 +49,14 @@ describe('gateway and readiness with the database unreachable', () => {
     expect(stored.rows).toEqual([{ id: retried.json.ext_message_id }]);
   });
 
+  it('keeps limiting bad Authorization attempts while the database is down: error_code 1, then 6 past the limit, counted in memory', async () => {
+    await proxy.cut();
+    const headers = { 'x-forwarded-for': '10.20.30.40' };
+    const codes: unknown[] = [];
+    for (let attempt = 0; attempt < 21; attempt += 1) codes.push((await postGateway(sut.url, customIm(), { authorization: 'wrong', headers })).json.error_code);
+    expect(codes).toEqual([...Array<number>(20).fill(1), 6]);
+  });
+
   it('reports /health/ready 503 while the database is down and 200 after, while /health stays 200', async () => {
     expect((await fetch(`${sut.url}/health/ready`)).status).toBe(200);
     await proxy.cut();

@@ -7,6 +7,7 @@ import { CreateExpiresAtIndex1763830000000 } from './1763830000000-CreateExpires
 import { CreateClaimCallbacksFunction1763840000000 } from './1763840000000-CreateClaimCallbacksFunction';
 import { AddBrands1764720000000 } from './1764720000000-AddBrands';
 import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerIndexes';
+import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   CreateClaimCallbacksFunction1763840000000,
   AddBrands1764720000000,
   BrandPlayerIndexes1764720000001,
+  CreateRateLimits1764800000000,
 ];
