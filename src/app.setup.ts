@@ -12,7 +12,9 @@ import { requestIdFor } from './common/request-id';
 import { APP_CONFIG, AppConfig } from './config/app.config';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
 import { GatewayErrorMapper } from './gateway/gateway-error.mapper';
+import { AcceptedChannels } from './inbox/accepted-channels';
 import { FanOutLink } from './inbox/fan-out-link';
+import { InboxPublisher } from './inbox/inbox.publisher';
 import { InboxIoAdapter } from './inbox/inbox-io.adapter';
 
 // Fastify's JSON parser is the only one, so a form or text body is refused as 415 rather than half-parsed
@@ -72,7 +74,7 @@ export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
-  await io.connect(app.get(FanOutLink));
+  await io.connect({ link: app.get(FanOutLink), channels: app.get(AcceptedChannels), publisher: app.get(InboxPublisher) });
   app.useWebSocketAdapter(io);
   ioAdapters.set(app, io);
   // players' browsers call the REST API from the operator's origin with a bearer token (no cookies)

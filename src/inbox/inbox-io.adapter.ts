@@ -4,17 +4,25 @@ import { INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter as createPostgresAdapter } from '@socket.io/postgres-adapter';
-import { createAdapter as createRedisAdapter } from '@socket.io/redis-adapter';
+import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Pool, PoolClient } from 'pg';
 import { createClient } from 'redis';
 import type { Observable } from 'rxjs';
 import { Server, ServerOptions, Socket } from 'socket.io';
 
 import type { AppConfig } from '../config/app.config';
-import { FanOutLink } from './fan-out-link';
+import type { AcceptedChannels } from './accepted-channels';
+import type { FanOutLink } from './fan-out-link';
 import { FanOutPool } from './fan-out-pool';
+import type { InboxPublisher } from './inbox.publisher';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
+
+export interface FanOutParts {
+  link: FanOutLink;
+  channels: AcceptedChannels;
+  publisher: InboxPublisher;
+}
 
 /** socket.io on the HTTP port, fanned out through PostgreSQL LISTEN/NOTIFY, or Redis with REDIS_URL (src/inbox/README.md). */
 export class InboxIoAdapter extends IoAdapter {
@@ -48,8 +56,8 @@ export class InboxIoAdapter extends IoAdapter {
     }
   }
 
-  /** `link` hears this instance's own heartbeat through the fan-out (src/inbox/fan-out-link.ts). */
-  async connect(link: FanOutLink): Promise<void> {
+  /** `link` hears this instance's own heartbeat through the fan-out (src/inbox/fan-out-link.ts); with Redis, `channels` and `publisher` go per player. */
+  async connect({ link, channels, publisher: inboxPublisher }: FanOutParts): Promise<void> {
     // one channel per instance: only this instance hears its heartbeat
     const heartbeat = `cim_link_${randomBytes(6).toString('hex')}`;
     if (this.config.redisUrl !== undefined) {
@@ -58,14 +66,21 @@ export class InboxIoAdapter extends IoAdapter {
       const subscriber = publisher.duplicate();
       for (const client of [publisher, subscriber]) client.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'redis error'));
       await Promise.all([publisher.connect(), subscriber.connect()]);
-      await subscriber.subscribe(heartbeat, () => link.heard());
+      await subscriber.sSubscribe(heartbeat, () => link.heard());
       link.attach({
         name: 'the Redis subscriber',
-        send: () => publisher.publish(heartbeat, '1'),
+        send: () => publisher.sPublish(heartbeat, '1'),
         // node-redis re-subscribes by itself once its socket is back
         reset: () => undefined,
       });
-      this.adapterConstructor = createRedisAdapter(publisher, subscriber, { key: 'cim-inbox' }) as unknown as AdapterConstructor;
+      channels.useRedis(publisher, subscriber);
+      inboxPublisher.countsServers = false;
+      // sharded pub/sub, a channel per room subscribed while the room has sockets here: a player's broadcasts reach
+      // only the instances holding that player's sockets
+      this.adapterConstructor = createShardedAdapter(publisher, subscriber, {
+        channelPrefix: 'cim-inbox',
+        subscriptionMode: 'dynamic',
+      }) as unknown as AdapterConstructor;
       this.release.push(
         () => publisher.quit(),
         () => subscriber.quit(),

@@ -29,6 +29,8 @@ export interface AcceptedItem {
   id: string;
   /** playerKey() of the message's player */
   player: string;
+  /** the row as accepted (JSON: timestamps as strings), when it travels with the announcement */
+  row?: Record<string, unknown>;
 }
 
 export interface SocketData {

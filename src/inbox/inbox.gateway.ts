@@ -8,6 +8,7 @@ import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
+import { AcceptedChannels } from './accepted-channels';
 import { FanOutLink } from './fan-out-link';
 import { AcceptedItem, ActionReply, INBOX_NAMESPACE, playerRoom } from './inbox.events';
 import { InboxNamespace, InboxPublisher } from './inbox.publisher';
@@ -40,6 +41,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly metrics: Metrics,
     private readonly sessions: PlayerSessions,
     private readonly livePush: LivePushService,
+    private readonly channels: AcceptedChannels,
     link: FanOutLink,
   ) {
     link.onRecovered(() => void this.catchUpEveryone());
@@ -84,6 +86,8 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     await socket.join(playerRoom(player));
     this.touchPresence(player);
     try {
+      // heard before the catch-up reads: what is accepted elsewhere from then on reaches this socket live
+      await this.channels.watch(session.key);
       await this.catchUp(session);
       socket.emit('unread', { count: await this.inbox.unreadCount(player) });
     } catch (error) {
@@ -99,6 +103,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     this.touchPresence(entry.session.player);
     clearTimeout(entry.expiry);
     this.sessions.remove(entry.session);
+    if (!this.sessions.has(entry.session.key)) this.channels.unwatch(entry.session.key);
     this.sessionOf.delete(socket);
   }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
+import { AcceptedChannels } from './accepted-channels';
 import { FanOutLink } from './fan-out-link';
 import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
@@ -16,7 +17,18 @@ import { PresenceRepository } from './presence.repository';
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [FanOutLink, InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService, PresenceRepository],
-  exports: [FanOutLink, InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
+  providers: [
+    AcceptedChannels,
+    FanOutLink,
+    InboxService,
+    InboxGateway,
+    InboxPublisher,
+    PlayerAuthService,
+    PlayerAuthGuard,
+    PlayerSessions,
+    LivePushService,
+    PresenceRepository,
+  ],
+  exports: [AcceptedChannels, FanOutLink, InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })
 export class InboxModule {}

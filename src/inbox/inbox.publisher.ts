@@ -12,16 +12,19 @@ export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvent
 export class InboxPublisher {
   private namespace?: InboxNamespace;
 
+  /** false with Redis: its sharded adapter already sends a room's broadcast only where the room has sockets */
+  countsServers = true;
+
   attach(namespace: InboxNamespace): void {
     this.namespace = namespace;
   }
 
   update(player: PlayerRef, view: MessageView): void {
-    this.namespace?.to(playerRoom(player)).emit('update', view);
+    this.toRoom(player, (room) => room.emit('update', view));
   }
 
   unread(player: PlayerRef, count: number): void {
-    this.namespace?.to(playerRoom(player)).emit('unread', { count });
+    this.toRoom(player, (room) => room.emit('unread', { count }));
   }
 
   /** Whether the player has a socket open on any instance (asks the others through the adapter). */
@@ -31,7 +34,24 @@ export class InboxPublisher {
     return sockets.length > 0;
   }
 
-  announceAccepted(items: AcceptedItem[]): void {
-    this.namespace?.serverSideEmit('accepted', items);
+  /** To every other instance; nothing when there is none (then false). */
+  async announceAccepted(items: AcceptedItem[]): Promise<boolean> {
+    const namespace = this.namespace;
+    if (namespace === undefined || (await namespace.adapter.serverCount()) <= 1) return false;
+    namespace.serverSideEmit('accepted', items);
+    return true;
+  }
+
+  // an instance alone broadcasts in its own memory: a NOTIFY nobody hears still costs PostgreSQL a commit-time lock
+  private toRoom(player: PlayerRef, emit: (room: ReturnType<InboxNamespace['to']>) => void): void {
+    const namespace = this.namespace;
+    if (namespace === undefined) return;
+    const room = playerRoom(player);
+    if (!this.countsServers) {
+      emit(namespace.to(room));
+      return;
+    }
+    // the PostgreSQL adapter counts the others from their heartbeats in memory: this resolves at once, in order
+    void namespace.adapter.serverCount().then((servers) => emit(servers > 1 ? namespace.to(room) : namespace.local.to(room)));
   }
 }

@@ -1,7 +1,8 @@
 import type { MessageRepository } from '../messages/message.repository';
 import type { MessageRow, MessageView } from '../messages/message.view';
 import { playerKey, PlayerRef } from '../messages/player-ref';
-import type { InboxPublisher } from './inbox.publisher';
+import { Metrics } from '../metrics/metrics.service';
+import type { AcceptedChannels } from './accepted-channels';
 import type { InboxService } from './inbox.service';
 import { ANNOUNCE_LINGER_MS, LivePushService, UNREAD_LINGER_MS } from './live-push.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
@@ -48,8 +49,11 @@ function setup() {
     },
   } as unknown as MessageRepository;
   const inbox = { toView: (message: MessageRow) => ({ id: message.id, created_at: message.created_at.toISOString() }) as MessageView } as InboxService;
-  const publisher = { announceAccepted: (items: Array<{ id: string }>) => fake.announced.push(items.map((item) => item.id)) } as unknown as InboxPublisher;
-  const sut = new LivePushService(sessions, messages, inbox, publisher);
+  const channels = {
+    announce: (items: Array<{ id: string }>) => fake.announced.push(items.map((item) => item.id)),
+    onAccepted: () => undefined,
+  } as unknown as AcceptedChannels;
+  const sut = new LivePushService(sessions, messages, inbox, channels, new Metrics());
   return { connect, fake, log, sut, unread };
 }
 
@@ -119,6 +123,18 @@ describe('LivePushService', () => {
     await jest.advanceTimersByTimeAsync(UNREAD_LINGER_MS + 1);
     expect(fake.reads).toEqual([]);
     expect(log).toEqual([]);
+  });
+
+  it('a row that travels with its announcement is pushed without reading it back; one without is read', async () => {
+    const { connect, fake, log, sut } = setup();
+    connect('p1');
+    const carried = JSON.parse(JSON.stringify(row('p1-carried', 'p1'))) as Record<string, unknown>;
+    await sut.remoteAccepted([
+      { id: 'p1-carried', player: 'b:p1', row: carried },
+      { id: 'p1-read', player: 'b:p1' },
+    ]);
+    expect(fake.reads).toEqual([['p1-read']]);
+    expect(log).toEqual(['push p1-carried', 'push p1-read']);
   });
 
   it('an expired message is not pushed, and a popup does not move the badge', async () => {

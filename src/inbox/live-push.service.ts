@@ -4,8 +4,9 @@ import { GroupCommit } from '../common/group-commit';
 import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.view';
 import { playerKey, PlayerRef } from '../messages/player-ref';
+import { Metrics } from '../metrics/metrics.service';
+import { AcceptedChannels, reviveRow } from './accepted-channels';
 import type { AcceptedItem } from './inbox.events';
-import { InboxPublisher } from './inbox.publisher';
 import { InboxService } from './inbox.service';
 import { PlayerSessions } from './player-sessions';
 
@@ -32,13 +33,16 @@ export class LivePushService {
     private readonly sessions: PlayerSessions,
     private readonly messages: MessageRepository,
     private readonly inbox: InboxService,
-    private readonly publisher: InboxPublisher,
-  ) {}
+    private readonly channels: AcceptedChannels,
+    private readonly metrics: Metrics,
+  ) {
+    channels.onAccepted((items) => void this.remoteAccepted(items));
+  }
 
   /** Pushed on the next tick: after the commit's continuations, i.e. the batch's replies. */
   localAccepted(row: MessageRow): void {
     this.acceptedBatch.push(row);
-    this.announce({ id: row.id, player: playerKey(playerOf(row)) });
+    this.announce({ id: row.id, player: playerKey(playerOf(row)), row: row });
     if (this.acceptedBatch.length > 1) return;
     process.nextTick(() => {
       const rows = this.acceptedBatch;
@@ -48,7 +52,13 @@ export class LivePushService {
   }
 
   async remoteAccepted(items: AcceptedItem[]): Promise<void> {
-    const wanted = items.filter((item) => this.sessions.has(item.player)).map((item) => item.id);
+    const mine = items.filter((item) => this.sessions.has(item.player));
+    this.metrics.fanOutReceived.inc({ for_players_here: 'true' }, mine.length);
+    this.metrics.fanOutReceived.inc({ for_players_here: 'false' }, items.length - mine.length);
+    // a row that travelled with its announcement is pushed as is; the others are read back
+    const carried = mine.flatMap((item) => (item.row === undefined ? [] : [reviveRow(item.row)]));
+    const wanted = mine.filter((item) => item.row === undefined).map((item) => item.id);
+    if (carried.length > 0) this.pushLive(carried);
     if (wanted.length === 0) return;
     try {
       this.pushLive(await this.messages.findVisibleByIds(wanted));
@@ -64,7 +74,7 @@ export class LivePushService {
     setTimeout(() => {
       const items = this.announceBatch;
       this.announceBatch = [];
-      this.publisher.announceAccepted(items);
+      this.channels.announce(items);
     }, ANNOUNCE_LINGER_MS);
   }
 

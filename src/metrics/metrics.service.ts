@@ -38,6 +38,17 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
     registers: [this.registry],
   });
+  readonly fanOutAnnounced = new Counter({
+    name: 'cim_fanout_announced_total',
+    help: 'Messages accepted here and announced to other instances (none while this instance is alone)',
+    registers: [this.registry],
+  });
+  readonly fanOutReceived = new Counter({
+    name: 'cim_fanout_received_total',
+    help: 'Messages accepted elsewhere and heard here, by whether a player of theirs has a socket here (for_players_here)',
+    labelNames: ['for_players_here'] as const,
+    registers: [this.registry],
+  });
   readonly callbacks = new Counter({
     name: 'cim_callbacks_total',
     help: 'Status callback attempts to Smartico, by status and result (sent, failed = will retry, dead = gave up)',

@@ -4,11 +4,13 @@ import { expect } from '@jest/globals';
 
 import { createInbox, Inbox, MessageView } from '../../client/src/cim-inbox';
 import { createTestApp, TestApp } from '../utils/create-test-app';
-import { eventually } from '../utils/eventually';
+import { eventually, expectQuietFor } from '../utils/eventually';
 import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
 import { playerToken } from '../utils/player-tokens';
+import { sample } from '../utils/prometheus';
 import { RoundRobinProxy } from '../utils/round-robin-proxy';
+import { SocketPlayer } from '../utils/socket-player';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
 
 const PLAYERS = 40;
@@ -90,8 +92,76 @@ function describeSeveralInstances(transport: string, redisUrl: string | undefine
       // and still nothing shown twice
       expect(received()).toEqual(expected);
     });
+
+    it(`announces a message ${redisUrl === undefined ? 'to every other instance' : 'only to the instances holding its player’s sockets'}, with the row, so none reads it back`, async () => {
+      const player = `player-${randomUUID()}`;
+      const socket = await SocketPlayer.connect(apps[0].url, await playerToken(player));
+      try {
+        const before = await Promise.all(apps.map((app) => scrape(app)));
+        for (let i = 0; i < 10; i += 1) {
+          const reply = await postGateway(apps[1].url, customIm({ ext_user_id: player, callback_url: callbackUrl }));
+          expect(reply.json.error_code).toBe(0);
+        }
+        await socket.waitForMessages(10);
+        const heard = async (): Promise<number[][]> => {
+          const after = await Promise.all(apps.map((app) => scrape(app)));
+          return apps.map((_app, i) =>
+            [{ for_players_here: 'true' }, { for_players_here: 'false' }].map(
+              (labels) => sample(after[i], 'cim_fanout_received_total', labels) - sample(before[i], 'cim_fanout_received_total', labels),
+            ),
+          );
+        };
+        // [for players here, for nobody here] per instance: the player is on instance 0, the posts on instance 1
+        const expected =
+          redisUrl === undefined
+            ? [
+                [10, 0],
+                [0, 0],
+                [0, 10],
+              ]
+            : [
+                [10, 0],
+                [0, 0],
+                [0, 0],
+              ];
+        await eventually(async () => expect(await heard()).toEqual(expected), { what: 'the fan-out counters' });
+        await expectQuietFor(300, 'announcements heard', heard);
+      } finally {
+        socket.close();
+      }
+    });
   });
 }
+
+async function scrape(app: TestApp): Promise<string> {
+  return (await fetch(`${app.url}/metrics`)).text();
+}
+
+describe('one instance alone', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('announces nothing to other instances and pushes in its own memory', async () => {
+    const player = `player-${randomUUID()}`;
+    const socket = await SocketPlayer.connect(app.url, await playerToken(player));
+    try {
+      const before = await scrape(app);
+      for (let i = 0; i < 5; i += 1) expect((await postGateway(app.url, customIm({ ext_user_id: player }))).json.error_code).toBe(0);
+      await socket.waitForMessages(5);
+      await socket.waitForUnread(5);
+      expect(sample(await scrape(app), 'cim_fanout_announced_total') - sample(before, 'cim_fanout_announced_total')).toBe(0);
+    } finally {
+      socket.close();
+    }
+  });
+});
 
 describeSeveralInstances('PostgreSQL', undefined);
 
