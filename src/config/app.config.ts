@@ -49,6 +49,8 @@ export interface AppConfig {
   linkSecret: string;
   callbacks: CallbackConfig;
   expirySweepMs: number;
+  /** how often a follower tries the leader lock and the leader checks its lock connection */
+  leaderPollMs: number;
   rateLimits: RateLimitConfig;
   /** DEMO=true: the demo page and its player-token route, also outside dev mode */
   demo?: boolean;
@@ -123,6 +125,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       leaseMs: raw.CALLBACK_LEASE_MS,
     },
     expirySweepMs: raw.EXPIRY_SWEEP_MS,
+    leaderPollMs: raw.LEADER_POLL_MS,
     rateLimits: {
       playerPerMinute: raw.PLAYER_RATE_LIMIT_PER_MIN,
       supportPerMinute: raw.SUPPORT_RATE_LIMIT_PER_MIN,

@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import { Server, ServerOptions, Socket } from 'socket.io';
 
 import type { AppConfig } from '../config/app.config';
+import { ADAPTER_CLEANUP_DISABLED_MS } from './fan-out-attachments';
 import { FanOutPool } from './fan-out-pool';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
@@ -68,6 +69,8 @@ export class InboxIoAdapter extends IoAdapter {
       this.adapterConstructor = createPostgresAdapter(fanOut as unknown as Pool, {
         channelPrefix: 'cim_inbox',
         tableName: 'socket_io_attachments',
+        // the leader deletes old payloads (FanOutAttachments), not every instance
+        cleanupInterval: ADAPTER_CLEANUP_DISABLED_MS,
         errorHandler: onError,
       });
       this.release.push(() => fanOut.end());

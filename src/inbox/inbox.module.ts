@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
+import { FanOutAttachments } from './fan-out-attachments';
 import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
 import { InboxPublisher } from './inbox.publisher';
@@ -15,7 +16,17 @@ import { PresenceRepository } from './presence.repository';
 @Module({
   imports: [MessagesModule, TrackingModule],
   controllers: [InboxController],
-  providers: [InboxService, InboxGateway, InboxPublisher, PlayerAuthService, PlayerAuthGuard, PlayerSessions, LivePushService, PresenceRepository],
+  providers: [
+    FanOutAttachments,
+    InboxService,
+    InboxGateway,
+    InboxPublisher,
+    PlayerAuthService,
+    PlayerAuthGuard,
+    PlayerSessions,
+    LivePushService,
+    PresenceRepository,
+  ],
   exports: [InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })
 export class InboxModule {}

@@ -38,6 +38,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
       leaseMs: 3_000,
     },
     expirySweepMs: 200,
+    leaderPollMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
     ...overrides,
   };
