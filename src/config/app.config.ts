@@ -53,6 +53,8 @@ export interface AppConfig {
   expirySweepMs: number;
   /** FANOUT_HEARTBEAT_MS: how often an instance checks it hears its fan-out link (down after three missed) */
   fanOutHeartbeatMs: number;
+  /** how often a follower tries the leader lock and the leader checks its lock connection */
+  leaderPollMs: number;
   rateLimits: RateLimitConfig;
   /** DEMO=true: the demo page and its player-token route, also outside dev mode */
   demo?: boolean;
@@ -129,6 +131,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     },
     expirySweepMs: raw.EXPIRY_SWEEP_MS,
     fanOutHeartbeatMs: raw.FANOUT_HEARTBEAT_MS,
+    leaderPollMs: raw.LEADER_POLL_MS,
     rateLimits: {
       playerPerMinute: raw.PLAYER_RATE_LIMIT_PER_MIN,
       supportPerMinute: raw.SUPPORT_RATE_LIMIT_PER_MIN,

@@ -120,6 +120,7 @@ export const envSchema = z.object({
   GATEWAY_BAD_AUTH_PER_MIN: z.coerce.number().int().min(1).default(20),
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   FANOUT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
+  LEADER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   // serves /demo and its token route outside dev mode (never in production: it mints tokens for anyone)
   DEMO: optionalString.pipe(z.enum(['true', 'false', '1', '0'], 'must be true or false').optional()),

@@ -5,12 +5,15 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../config/app.config';
 import { assignGatewayBrands } from './brand-backfill';
 import { dataSourceOptions, runMigrationsLocked } from './data-source';
+import { Leader } from './leader.service';
 
 @Module({})
 export class DatabaseModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: DatabaseModule,
+      // global: the leader is elected before any module's bootstrap asks it, and released after their shutdown
+      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           useFactory: () => ({
@@ -26,6 +29,8 @@ export class DatabaseModule {
           },
         }),
       ],
+      providers: [Leader],
+      exports: [Leader],
     };
   }
 }

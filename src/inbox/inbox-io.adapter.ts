@@ -12,6 +12,7 @@ import { Server, ServerOptions, Socket } from 'socket.io';
 
 import type { AppConfig } from '../config/app.config';
 import type { AcceptedChannels } from './accepted-channels';
+import { ADAPTER_CLEANUP_DISABLED_MS } from './fan-out-attachments';
 import type { FanOutLink } from './fan-out-link';
 import { FanOutPool } from './fan-out-pool';
 import type { InboxPublisher } from './inbox.publisher';
@@ -121,6 +122,8 @@ export class InboxIoAdapter extends IoAdapter {
       this.adapterConstructor = createPostgresAdapter(fanOut as unknown as Pool, {
         channelPrefix: 'cim_inbox',
         tableName: 'socket_io_attachments',
+        // the leader deletes old payloads (FanOutAttachments), not every instance
+        cleanupInterval: ADAPTER_CLEANUP_DISABLED_MS,
         errorHandler: onError,
       });
       this.release.push(() => fanOut.end());

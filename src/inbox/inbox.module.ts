@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { MessagesModule } from '../messages/messages.module';
 import { TrackingModule } from '../tracking/tracking.module';
 import { AcceptedChannels } from './accepted-channels';
+import { FanOutAttachments } from './fan-out-attachments';
 import { FanOutLink } from './fan-out-link';
 import { InboxController } from './inbox.controller';
 import { InboxGateway } from './inbox.gateway';
@@ -20,6 +21,7 @@ import { PresenceRepository } from './presence.repository';
   providers: [
     AcceptedChannels,
     FanOutLink,
+    FanOutAttachments,
     InboxService,
     InboxGateway,
     InboxPublisher,

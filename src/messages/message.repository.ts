@@ -169,8 +169,9 @@ export class MessageRepository {
     return toKeysetPage(rows, query.limit);
   }
 
-  async databaseNow(): Promise<string> {
-    const rows: Array<{ now: string }> = await this.dataSource.query(`SELECT now()::text AS now`);
+  /** The database's clock, `minusMs` ago. */
+  async databaseNow(minusMs = 0): Promise<string> {
+    const rows: Array<{ now: string }> = await this.dataSource.query(`SELECT (now() - $1 * interval '1 millisecond')::text AS now`, [minusMs]);
     return rows[0].now;
   }
 

@@ -56,30 +56,61 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly leader = new Gauge({
+    name: 'cim_leader',
+    help: 'Whether this instance is the leader, which runs the periodic work (1) or not (0)',
+    registers: [this.registry],
+  });
+  readonly expirySweeps = new Counter({
+    name: 'cim_expiry_sweeps_total',
+    help: 'Expiry sweeps run by this instance (the leader only)',
+    registers: [this.registry],
+  });
+  readonly expiryFailed = new Counter({
+    name: 'cim_expiry_failed_total',
+    help: "Messages failed by this instance's expiry sweep (expired undelivered)",
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Outbox gauges, read from the database at scrape time (the outbox is shared by every instance). */
-  registerOutboxGauges(read: () => Promise<{ pending: number; dead: number; lagSeconds: number }>): void {
+  /**
+   * Outbox gauges, read from the shared outbox at scrape time. Exposed only while `expose(true)`
+   * (on the leader): elsewhere the series are absent, so `sum()` or `max()` across instances is the
+   * leader's reading, and no instance claims a count it did not read.
+   */
+  registerOutboxGauges(read: () => Promise<{ pending: number; dead: number; lagSeconds: number }>): { expose(exposed: boolean): void } {
     let scrape: ReturnType<typeof read> | undefined;
     // one query per scrape for the three gauges
     const once = (): ReturnType<typeof read> => {
       scrape ??= read().finally(() => setImmediate(() => (scrape = undefined)));
       return scrape;
     };
-    const gauge = (name: string, help: string, pick: (state: Awaited<ReturnType<typeof read>>) => number): void => {
-      new Gauge({
+    const gauge = (name: string, help: string, pick: (state: Awaited<ReturnType<typeof read>>) => number): { name: string; metric: Gauge } => ({
+      name,
+      metric: new Gauge({
         name,
         help,
-        registers: [this.registry],
+        registers: [],
         async collect() {
           this.set(pick(await once()));
         },
-      });
+      }),
+    });
+    const gauges = [
+      gauge('cim_callbacks_pending', 'Status callbacks waiting to be sent (all instances; reported by the leader)', (state) => state.pending),
+      gauge('cim_callbacks_dead', 'Status callbacks given up on (all instances; reported by the leader)', (state) => state.dead),
+      gauge('cim_outbox_lag_seconds', 'Age of the oldest status callback that is due and not yet sent (reported by the leader)', (state) => state.lagSeconds),
+    ];
+    return {
+      expose: (exposed) => {
+        for (const { name, metric } of gauges) {
+          if (exposed) this.registry.registerMetric(metric);
+          else this.registry.removeSingleMetric(name);
+        }
+      },
     };
-    gauge('cim_callbacks_pending', 'Status callbacks waiting to be sent (all instances)', (state) => state.pending);
-    gauge('cim_callbacks_dead', 'Status callbacks given up on (all instances)', (state) => state.dead);
-    gauge('cim_outbox_lag_seconds', 'Age of the oldest status callback that is due and not yet sent', (state) => state.lagSeconds);
   }
 }

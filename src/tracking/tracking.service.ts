@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Subscription } from 'rxjs';
 
 import { APP_CONFIG, AppConfig } from '../config/app.config';
+import { Leader } from '../database/leader.service';
+import type { PeriodicTask } from '../database/leader-election';
 import { ExpiryCursor, MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import { MessageStateRepository } from '../messages/message-state.repository';
@@ -16,9 +19,9 @@ const LAST_UUID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 @Injectable()
 export class TrackingService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TrackingService.name);
-  private sweepTimer?: NodeJS.Timeout;
-  private sweeping?: Promise<unknown>;
-  // the first sweep only sets it: sockets connected before this process get their counts on connect
+  private sweeps?: PeriodicTask;
+  private readonly leadership: Subscription;
+  // unset at the start of each term as leader: its first sweep looks back over the handover
   private expiredUntil?: ExpiryCursor;
 
   constructor(
@@ -29,20 +32,25 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     private readonly links: ClickLinks,
     private readonly events: MessageEvents,
     private readonly dispatcher: CallbackDispatcher,
-    metrics: Metrics,
+    private readonly leader: Leader,
+    private readonly metrics: Metrics,
   ) {
-    metrics.registerOutboxGauges(() => this.outbox.counts());
+    // the outbox is shared: only the leader reads it for the gauges
+    const outboxGauges = metrics.registerOutboxGauges(() => this.outbox.counts());
+    this.leadership = leader.changes.subscribe((leading) => {
+      outboxGauges.expose(leading);
+      if (leading) this.expiredUntil = undefined;
+    });
   }
 
   onApplicationBootstrap(): void {
-    this.sweepTimer = setInterval(() => {
-      this.sweeping ??= this.sweepExpired().finally(() => (this.sweeping = undefined));
-    }, this.config.expirySweepMs);
+    this.sweeps = this.leader.every(this.config.expirySweepMs, () => this.sweepExpired());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweepTimer);
-    await this.sweeping;
+    this.leadership.unsubscribe();
+    // before the leader lock is released (DatabaseModule is global, so it shuts down last)
+    await this.sweeps?.stop();
   }
 
   /** Records `clicked` (and the statuses it implies); null for a tampered token or an unknown message. */
@@ -55,15 +63,18 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     return target.targetUrl;
   }
 
-  /** Fails messages that expired undelivered (each enqueues its `failed` callback). */
+  /** Fails messages that expired undelivered (each enqueues its `failed` callback); the leader's job. */
   async sweepExpired(): Promise<number> {
     let total = 0;
+    this.metrics.expirySweeps.inc();
     try {
       for (;;) {
         const failed = await this.states.failExpiredUndelivered(SWEEP_BATCH);
         for (const row of failed) this.events.publishChanged(row, ['failed']);
         total += failed.length;
-        if (failed.length < SWEEP_BATCH) break;
+        this.metrics.expiryFailed.inc(failed.length);
+        // a leader that stepped down stops between batches; the new one carries on
+        if (failed.length < SWEEP_BATCH || !this.leader.isLeader) break;
       }
       await this.announceDeliveredExpired();
     } catch (error) {
@@ -73,19 +84,25 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
     return total;
   }
 
-  /** Expiry changes no row, so the sockets are told; each instance announces its own window (idempotent events). */
+  /** Expiry changes no row, so the sockets are told (cluster-wide, by the leader; repeats are harmless). */
   private async announceDeliveredExpired(): Promise<void> {
     const until = await this.messages.databaseNow();
-    let after = this.expiredUntil;
-    while (after !== undefined) {
+    // a new leader does not know how far the last one got: it re-announces a handover's worth
+    let after = this.expiredUntil ?? { at: await this.messages.databaseNow(this.handoverMs()), id: LAST_UUID };
+    for (;;) {
       const page = await this.messages.findDeliveredExpired(after, until, SWEEP_BATCH);
       for (const { row } of page) this.events.publishChanged(row, ['expired']);
-      // advanced page by page, so a failure mid-window resumes after what was announced
-      if (page.length > 0) this.expiredUntil = page[page.length - 1].cursor;
       if (page.length < SWEEP_BATCH) break;
-      after = this.expiredUntil;
+      // advanced page by page, so a failure mid-window resumes after what was announced
+      after = page[page.length - 1].cursor;
+      this.expiredUntil = after;
     }
     this.expiredUntil = { at: until, id: LAST_UUID };
+  }
+
+  // the last leader announced up to its last sweep, a sweep or so before it let go of the lock, which we took within a poll; doubled for slack
+  private handoverMs(): number {
+    return 2 * (this.config.leaderPollMs + this.config.expirySweepMs);
   }
 
   /** Support: puts a message's dead callbacks back in the queue. */

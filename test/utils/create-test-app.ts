@@ -41,6 +41,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     },
     expirySweepMs: 200,
     fanOutHeartbeatMs: 200,
+    leaderPollMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
     ...overrides,
   };
