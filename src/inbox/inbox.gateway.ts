@@ -4,7 +4,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Subscription } from 'rxjs';
 
 import { isUuid } from '../common/uuid';
-import { MessageRepository } from '../messages/message.repository';
+import { CATCH_UP_PAGE, MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
@@ -18,7 +18,6 @@ import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 import { PresenceRepository } from './presence.repository';
 
-const CATCH_UP_PAGE = 500;
 const RECOVERY_CONCURRENCY = 4;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -89,7 +88,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       // heard before the catch-up reads: what is accepted elsewhere from then on reaches this socket live
       await this.channels.watch(session.key);
       await this.catchUp(session);
-      socket.emit('unread', { count: await this.inbox.unreadCount(player) });
+      socket.emit('unread', { count: await this.livePush.unreadCount(player) });
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'catch-up failed; asking the client to reconnect');
       socket.disconnect(true);
@@ -152,7 +151,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         session.beginCatchUp();
         try {
           await this.catchUp(session);
-          session.socket.emit('unread', { count: await this.inbox.unreadCount(session.player) });
+          session.socket.emit('unread', { count: await this.livePush.unreadCount(session.player) });
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');
           session.socket.disconnect(true);
@@ -164,12 +163,11 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   }
 
   private async catchUp(session: PlayerSession): Promise<void> {
-    let after = null;
+    let page = await this.messages.firstUndelivered(session.player);
     for (;;) {
-      const page = await this.messages.findUndelivered(session.player, after, CATCH_UP_PAGE);
       for (const row of page.rows) session.emit(this.inbox.toView(row));
       if (page.rows.length < CATCH_UP_PAGE) break;
-      after = page.last;
+      page = await this.messages.findUndelivered(session.player, page.last, CATCH_UP_PAGE);
     }
     session.finishCatchUp();
   }

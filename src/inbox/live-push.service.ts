@@ -39,6 +39,11 @@ export class LivePushService {
     channels.onAccepted((items) => void this.remoteAccepted(items));
   }
 
+  /** A badge count; a reconnect storm's connects share the count statements of live pushes. */
+  unreadCount(player: PlayerRef): Promise<number> {
+    return this.unreadCounts.submit(player);
+  }
+
   /** Pushed on the next tick: after the commit's continuations, i.e. the batch's replies. */
   localAccepted(row: MessageRow): void {
     this.acceptedBatch.push(row);

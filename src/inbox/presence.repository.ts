@@ -2,14 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+import { GroupCommit } from '../common/group-commit';
 import { namedQuery, SqlQuery } from '../database/named-query';
-import type { PlayerRef } from '../messages/player-ref';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 
 const TOUCH = {
   name: 'cim_touch_presence',
-  text: `INSERT INTO player_presence (brand, ext_user_id, last_seen_at) VALUES ($1, $2, now())
+  text: `INSERT INTO player_presence (brand, ext_user_id, last_seen_at)
+       SELECT brand, ext_user_id, now() FROM unnest($1::text[], $2::text[]) AS p(brand, ext_user_id)
        ON CONFLICT (brand, ext_user_id) DO UPDATE SET last_seen_at = now()`,
 };
+// a reconnect storm's thousands of connects share a few statements
+const TOUCH_LINGER_MS = 5;
 
 /** Exported so bench/explain-support.ts checks its plan. */
 export function lastSeenSql(player: PlayerRef): SqlQuery {
@@ -21,9 +25,19 @@ export class PresenceRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** The player had a socket open at this moment. */
-  async touchPresence(player: PlayerRef): Promise<void> {
-    await namedQuery(this.dataSource, TOUCH, [player.brand, player.id]);
+  touchPresence(player: PlayerRef): Promise<void> {
+    return this.touches.submit(player);
   }
+
+  private readonly touches = new GroupCommit<PlayerRef, void>(
+    async (players) => {
+      // one row per player: ON CONFLICT cannot update a row twice in one statement
+      const distinct = [...new Map(players.map((player) => [playerKey(player), player])).values()];
+      await namedQuery(this.dataSource, TOUCH, [distinct.map((player) => player.brand), distinct.map((player) => player.id)]);
+      return players.map(() => undefined);
+    },
+    { maxBatch: 1_000, maxInFlight: 1, lingerMs: TOUCH_LINGER_MS },
+  );
 
   async lastSeen(player: PlayerRef): Promise<Date | null> {
     const query = lastSeenSql(player);

@@ -32,6 +32,23 @@ const INSERT = {
        RETURNING ${messageTable.list(['id', ...messageTable.defaulted])}`,
 };
 
+export const CATCH_UP_PAGE = 500;
+const FIRST_PAGE_LINGER_MS = 2;
+
+export interface UndeliveredPage {
+  rows: MessageRow[];
+  /** where the next page starts */
+  last: InboxCursor | null;
+}
+
+function toUndeliveredPage(rows: Array<MessageRow & { created_us: string }>): UndeliveredPage {
+  const last = rows[rows.length - 1];
+  return {
+    rows: rows.map(({ created_us: _createdUs, ...row }) => row),
+    last: last === undefined ? null : { createdUs: last.created_us, id: last.id },
+  };
+}
+
 export interface InboxQuery {
   limit: number;
   cursor: InboxCursor | null;
@@ -103,8 +120,43 @@ export class MessageRepository {
     return outcomes;
   }
 
+  /** The catch-up's first page; the connects of a reconnect storm share statements. */
+  firstUndelivered(player: PlayerRef): Promise<UndeliveredPage> {
+    return this.firstPages.submit(player);
+  }
+
+  private readonly firstPages = new GroupCommit<PlayerRef, UndeliveredPage>((players) => this.firstUndeliveredMany(players), {
+    maxBatch: 200,
+    maxInFlight: 2,
+    lingerMs: FIRST_PAGE_LINGER_MS,
+  });
+
+  private async firstUndeliveredMany(players: PlayerRef[]): Promise<UndeliveredPage[]> {
+    const distinct = [...new Map(players.map((player) => [playerKey(player), player])).values()];
+    const rows = await namedQuery<MessageRow & { created_us: string }>(
+      this.dataSource,
+      {
+        name: 'cim_find_undelivered_many',
+        text: `SELECT m.* FROM unnest($1::text[], $2::text[]) AS p(brand, ext_user_id)
+        CROSS JOIN LATERAL (
+          SELECT ${COLUMNS}, ${CREATED_US_SQL} FROM messages
+           WHERE ext_user_id = p.ext_user_id AND brand = p.brand AND delivered_at IS NULL AND ${VISIBLE}
+           ORDER BY created_at, id
+           LIMIT $3
+        ) AS m`,
+      },
+      [distinct.map((player) => player.brand), distinct.map((player) => player.id), CATCH_UP_PAGE],
+    );
+    const byPlayer = new Map<string, Array<MessageRow & { created_us: string }>>();
+    for (const row of rows) {
+      const key = playerKey({ brand: row.brand, id: row.ext_user_id });
+      byPlayer.set(key, [...(byPlayer.get(key) ?? []), row]);
+    }
+    return players.map((player) => toUndeliveredPage(byPlayer.get(playerKey(player)) ?? []));
+  }
+
   /** The catch-up on connect, oldest first. */
-  async findUndelivered(player: PlayerRef, after: InboxCursor | null, limit: number): Promise<{ rows: MessageRow[]; last: InboxCursor | null }> {
+  async findUndelivered(player: PlayerRef, after: InboxCursor | null, limit: number): Promise<UndeliveredPage> {
     const params: unknown[] = [player.id, player.brand, limit];
     const keyset = after === null ? '' : `AND ${keysetSql('>', after, (value, type) => `$${params.push(value)}::${type}`)}`;
     const rows = await namedQuery<MessageRow & { created_us: string }>(
@@ -118,11 +170,7 @@ export class MessageRepository {
       },
       params,
     );
-    const last = rows[rows.length - 1];
-    return {
-      rows: rows.map(({ created_us: _createdUs, ...row }) => row),
-      last: last === undefined ? null : { createdUs: last.created_us, id: last.id },
-    };
+    return toUndeliveredPage(rows);
   }
 
   findVisibleByIds(ids: string[]): Promise<MessageRow[]> {
