@@ -111,7 +111,8 @@ type Timer = ReturnType<typeof setTimeout>;
 
 interface ServerToClientEvents {
   message: (view: MessageView, ack?: () => void) => void;
-  unread: (payload: { count: number }) => void;
+  /** `as_of`: when the count was taken (µs); instances broadcast independently, so one may arrive after a newer one */
+  unread: (payload: { count: number; as_of?: number }) => void;
   update: (view: MessageView) => void;
 }
 
@@ -150,6 +151,7 @@ class InboxClient implements Inbox {
   private token: string;
   private current: InboxStatus = 'connecting';
   private unreadCount_: number | null = null;
+  private unreadAsOf = 0;
   private refreshing: Promise<string> | null = null;
   // a freshly refreshed token that is refused too means the player is signed out: stop there
   private refreshedSinceConnect = false;
@@ -290,7 +292,13 @@ class InboxClient implements Inbox {
     });
     this.socket.on('unread', (payload) => {
       const count = payload?.count;
-      if (typeof count !== 'number' || count === this.unreadCount_) return;
+      if (typeof count !== 'number') return;
+      const asOf = payload.as_of;
+      if (typeof asOf === 'number') {
+        if (asOf < this.unreadAsOf) return;
+        this.unreadAsOf = asOf;
+      }
+      if (count === this.unreadCount_) return;
       this.unreadCount_ = count;
       this.emit(this.listeners.unread, count);
     });

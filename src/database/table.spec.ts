@@ -110,7 +110,7 @@ describe('table declarations', () => {
 const SQL_WORDS = new Set(
   `select insert into update delete from where and or not null is in as on conflict do nothing returning with set case when then else end
    order by limit for skip locked join union all exists offset distinct group values ordinality interval epoch extract now unnest count min
-   coalesce any desc asc json_to_recordset cim_claim_callbacks timestamptz cross lateral`.split(/\s+/),
+   coalesce any desc asc json_to_recordset cim_claim_callbacks timestamptz cross lateral left statement_timestamp float8`.split(/\s+/),
 );
 
 /** Each template literal of a TypeScript source, nested templates inlined where they are interpolated. */

@@ -60,8 +60,20 @@ export class GatewayService {
       this.logger.debug({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
       this.metrics.messagesAccepted.inc({ brand: gateway.brand });
       this.events.publishAccepted(outcome.row);
+    } else {
+      // Smartico retries when it got no answer: the instance that stored the message may have died before announcing it
+      void this.republishUndelivered(outcome.id);
     }
     return { error_code: GatewayErrorCode.Ok, ext_message_id: outcome.id };
+  }
+
+  private async republishUndelivered(id: string): Promise<void> {
+    try {
+      const [row] = await this.messages.findVisibleByIds([id]);
+      if (row !== undefined && row.delivered_at === null) this.events.publishAccepted(row);
+    } catch (error) {
+      this.logger.debug({ messageId: id, err: describe(error) }, 'replayed message not pushed again');
+    }
   }
 }
 

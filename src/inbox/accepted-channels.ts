@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Injectable, Logger } from '@nestjs/common';
 import type { createClient } from 'redis';
 
@@ -24,7 +26,12 @@ export class AcceptedChannels {
   private redis?: { publisher: RedisClient; subscriber: RedisClient };
   private readonly watched = new Map<string, Promise<void>>();
   private listener: (items: AcceptedItem[]) => void = () => undefined;
-  private readonly onChannelMessage = (message: string): void => this.listener([JSON.parse(message) as AcceptedItem]);
+  // this instance's own publications come back on the channels it subscribes: it pushed those already
+  private readonly instance = randomUUID();
+  private readonly onChannelMessage = (message: string): void => {
+    const { from, ...item } = JSON.parse(message) as AcceptedItem & { from: string };
+    if (from !== this.instance) this.listener([item]);
+  };
 
   constructor(
     private readonly publisher: InboxPublisher,
@@ -50,7 +57,7 @@ export class AcceptedChannels {
     }
     this.metrics.fanOutAnnounced.inc(items.length);
     for (const item of items) {
-      redis.publisher.sPublish(channelOf(item.player), JSON.stringify(item)).catch((error: Error) => this.warn(error));
+      redis.publisher.sPublish(channelOf(item.player), JSON.stringify({ ...item, from: this.instance })).catch((error: Error) => this.warn(error));
     }
   }
 

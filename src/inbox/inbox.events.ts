@@ -1,6 +1,7 @@
 import type { MessageView } from '../messages/message.view';
 import { playerKey, PlayerRef } from '../messages/player-ref';
 import type { Player } from './player-auth.service';
+import type { UnreadBadge } from './unread-badges';
 
 export const INBOX_NAMESPACE = '/inbox';
 
@@ -9,7 +10,8 @@ export type ActionReply = { ok: true } | { ok: false; error: string };
 export interface ServerToClientEvents {
   /** a message to show; the client's ack marks it delivered */
   message: (view: MessageView, ack: () => void) => void;
-  unread: (payload: { count: number }) => void;
+  /** `as_of` (µs, the database's clock) orders counts sent by different instances */
+  unread: (payload: UnreadBadge) => void;
   /** a message changed state elsewhere (another tab, the REST API, expiry) */
   update: (view: MessageView) => void;
 }

@@ -17,6 +17,7 @@ import { LivePushService } from './live-push.service';
 import { PlayerAuthService } from './player-auth.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
 import { PresenceRepository } from './presence.repository';
+import { UnreadBadges } from './unread-badges';
 
 const RECOVERY_CONCURRENCY = 4;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,6 +30,8 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
   // a flood of events from one socket is refused (the socket is kept)
   private readonly limiter = new RateLimiterMemory({ points: 20, duration: 1 });
   private subscription?: Subscription;
+  private catchingUpEveryone?: Promise<void>;
+  private catchUpAgain = false;
 
   constructor(
     private readonly auth: PlayerAuthService,
@@ -41,6 +44,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly sessions: PlayerSessions,
     private readonly livePush: LivePushService,
     private readonly channels: AcceptedChannels,
+    private readonly badges: UnreadBadges,
     link: FanOutLink,
   ) {
     link.onRecovered(() => void this.catchUpEveryone());
@@ -59,6 +63,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       );
     });
     namespace.on('accepted', (items: AcceptedItem[]) => void this.livePush.remoteAccepted(items));
+    this.catchUpWhenAPeerLeaves(namespace);
     this.subscription = this.events.accepted.subscribe((row) => this.livePush.localAccepted(row));
     this.subscription.add(
       this.events.changed.subscribe(({ row, events }) => {
@@ -88,7 +93,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       // heard before the catch-up reads: what is accepted elsewhere from then on reaches this socket live
       await this.channels.watch(session.key);
       await this.catchUp(session);
-      socket.emit('unread', { count: await this.livePush.unreadCount(player) });
+      socket.emit('unread', await this.badges.of(player));
     } catch (error) {
       this.logger.warn({ err: (error as Error).message }, 'catch-up failed; asking the client to reconnect');
       socket.disconnect(true);
@@ -142,8 +147,40 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     this.presence.touchPresence(player).catch((error: Error) => this.logger.debug({ err: error.message }, 'presence not recorded'));
   }
 
-  /** After the fan-out link was down: what other instances accepted meanwhile reached nobody here. */
+  /**
+   * An instance that dies (or stops) between a commit and its announcement leaves players connected here without that
+   * push: the PostgreSQL adapter notices a peer gone (no heartbeat for 10 s, or its goodbye), and everyone here is
+   * caught up. The Redis adapter tracks no peers (src/inbox/README.md).
+   */
+  private catchUpWhenAPeerLeaves(namespace: InboxNamespace): void {
+    const adapter = namespace.adapter as unknown as { removeNode?: (uid: string) => void };
+    const removeNode = adapter.removeNode;
+    if (typeof removeNode !== 'function') return;
+    adapter.removeNode = (uid: string) => {
+      removeNode.call(adapter, uid);
+      this.logger.log('another instance left; catching connected players up');
+      void this.catchUpEveryone();
+    };
+  }
+
+  /** After the fan-out link was down, or another instance left: what was announced meanwhile reached nobody here. */
   private async catchUpEveryone(): Promise<void> {
+    // one run at a time; a request during a run makes one more run after it
+    if (this.catchingUpEveryone !== undefined) {
+      this.catchUpAgain = true;
+      return this.catchingUpEveryone;
+    }
+    this.catchingUpEveryone = this.catchUpEveryoneOnce().finally(() => {
+      this.catchingUpEveryone = undefined;
+      if (this.catchUpAgain) {
+        this.catchUpAgain = false;
+        void this.catchUpEveryone();
+      }
+    });
+    return this.catchingUpEveryone;
+  }
+
+  private async catchUpEveryoneOnce(): Promise<void> {
     const queue = this.sessions.all();
     const worker = async (): Promise<void> => {
       for (let session = queue.pop(); session !== undefined; session = queue.pop()) {
@@ -151,7 +188,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
         session.beginCatchUp();
         try {
           await this.catchUp(session);
-          session.socket.emit('unread', { count: await this.livePush.unreadCount(session.player) });
+          session.socket.emit('unread', await this.badges.of(session.player));
         } catch (error) {
           this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');
           session.socket.disconnect(true);

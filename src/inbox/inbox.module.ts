@@ -14,6 +14,7 @@ import { PlayerAuthGuard } from './player-auth.guard';
 import { PlayerAuthService } from './player-auth.service';
 import { PlayerSessions } from './player-sessions';
 import { PresenceRepository } from './presence.repository';
+import { UnreadBadges } from './unread-badges';
 
 @Module({
   imports: [MessagesModule, TrackingModule],
@@ -30,6 +31,7 @@ import { PresenceRepository } from './presence.repository';
     PlayerSessions,
     LivePushService,
     PresenceRepository,
+    UnreadBadges,
   ],
   exports: [AcceptedChannels, FanOutLink, InboxService, InboxPublisher, PlayerAuthService, PresenceRepository],
 })

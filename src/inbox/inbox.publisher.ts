@@ -4,6 +4,7 @@ import type { Namespace } from 'socket.io';
 import type { MessageView } from '../messages/message.view';
 import type { PlayerRef } from '../messages/player-ref';
 import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData } from './inbox.events';
+import type { UnreadBadge } from './unread-badges';
 
 export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -23,8 +24,8 @@ export class InboxPublisher {
     this.toRoom(player, (room) => room.emit('update', view));
   }
 
-  unread(player: PlayerRef, count: number): void {
-    this.toRoom(player, (room) => room.emit('unread', { count }));
+  unread(player: PlayerRef, badge: UnreadBadge): void {
+    this.toRoom(player, (room) => room.emit('unread', badge));
   }
 
   /** Whether the player has a socket open on any instance (asks the others through the adapter). */

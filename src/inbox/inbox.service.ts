@@ -12,6 +12,7 @@ import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
 import { ClickLinks } from '../tracking/click-links';
 import { InboxPublisher } from './inbox.publisher';
+import { UnreadBadges } from './unread-badges';
 
 export interface InboxListQuery {
   limit: number;
@@ -35,6 +36,7 @@ export class InboxService {
     private readonly events: MessageEvents,
     private readonly links: ClickLinks,
     private readonly metrics: Metrics,
+    private readonly badges: UnreadBadges,
   ) {}
 
   toView(row: MessageRow): MessageView {
@@ -62,7 +64,7 @@ export class InboxService {
     const player = { brand: row.brand, id: row.ext_user_id };
     if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
     if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
-      this.publisher.unread(player, await this.messages.countUnread(player));
+      this.publisher.unread(player, await this.badges.of(player));
     }
   }
 
@@ -71,7 +73,7 @@ export class InboxService {
     const changed = await this.states.markAllRead(player);
     if (changed.length > 0) {
       for (const row of await this.messages.findVisibleByIds(changed)) this.publisher.update(player, this.toView(row));
-      this.publisher.unread(player, await this.messages.countUnread(player));
+      this.publisher.unread(player, await this.badges.of(player));
     }
     return changed.length;
   }

@@ -4,8 +4,9 @@ import { playerKey, PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
 import type { AcceptedChannels } from './accepted-channels';
 import type { InboxService } from './inbox.service';
-import { ANNOUNCE_LINGER_MS, LivePushService, UNREAD_LINGER_MS } from './live-push.service';
+import { ANNOUNCE_LINGER_MS, LivePushService } from './live-push.service';
 import { InboxSocket, PlayerSession, PlayerSessions } from './player-sessions';
+import { UNREAD_LINGER_MS, UnreadBadges } from './unread-badges';
 
 const BRAND = 'b';
 
@@ -41,7 +42,7 @@ function setup() {
       const counts = new Map(players.map((player) => [playerKey(player), unread.get(player.id) ?? 0]));
       await new Promise((resolve) => setTimeout(resolve, fake.countDelayMs()));
       fake.countQueries -= 1;
-      return counts;
+      return { counts, asOf: 0 };
     },
     findVisibleByIds: (ids: string[]) => {
       fake.reads.push(ids);
@@ -53,7 +54,7 @@ function setup() {
     announce: (items: Array<{ id: string }>) => fake.announced.push(items.map((item) => item.id)),
     onAccepted: () => undefined,
   } as unknown as AcceptedChannels;
-  const sut = new LivePushService(sessions, messages, inbox, channels, new Metrics());
+  const sut = new LivePushService(sessions, messages, inbox, channels, new Metrics(), new UnreadBadges(messages));
   return { connect, fake, log, sut, unread };
 }
 

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 
-import { GroupCommit } from '../common/group-commit';
 import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.view';
 import { playerKey, PlayerRef } from '../messages/player-ref';
@@ -9,9 +8,9 @@ import { AcceptedChannels, reviveRow } from './accepted-channels';
 import type { AcceptedItem } from './inbox.events';
 import { InboxService } from './inbox.service';
 import { PlayerSessions } from './player-sessions';
+import { UnreadBadges } from './unread-badges';
 
 export const ANNOUNCE_LINGER_MS = 3;
-export const UNREAD_LINGER_MS = 5;
 
 /** Pushes accepted messages to the sockets connected here, batched (design: src/inbox/README.md). */
 @Injectable()
@@ -19,29 +18,15 @@ export class LivePushService {
   private readonly logger = new Logger(LivePushService.name);
   private acceptedBatch: MessageRow[] = [];
   private announceBatch: AcceptedItem[] = [];
-  /** one count query at a time, so a badge never goes back to an older count */
-  private readonly unreadCounts = new GroupCommit<PlayerRef, number>(
-    async (players) => {
-      const distinct = new Map(players.map((player) => [playerKey(player), player]));
-      const counts = await this.messages.countUnreadMany([...distinct.values()]);
-      return players.map((player) => counts.get(playerKey(player)) ?? 0);
-    },
-    { maxBatch: 1_000, maxInFlight: 1, lingerMs: UNREAD_LINGER_MS },
-  );
-
   constructor(
     private readonly sessions: PlayerSessions,
     private readonly messages: MessageRepository,
     private readonly inbox: InboxService,
     private readonly channels: AcceptedChannels,
     private readonly metrics: Metrics,
+    private readonly badges: UnreadBadges,
   ) {
     channels.onAccepted((items) => void this.remoteAccepted(items));
-  }
-
-  /** A badge count; a reconnect storm's connects share the count statements of live pushes. */
-  unreadCount(player: PlayerRef): Promise<number> {
-    return this.unreadCounts.submit(player);
   }
 
   /** Pushed on the next tick: after the commit's continuations, i.e. the batch's replies. */
@@ -96,9 +81,9 @@ export class LivePushService {
       if (row.display !== 'popup') inboxChanged.set(key, player);
     }
     for (const [key, player] of inboxChanged) {
-      this.unreadCounts.submit(player).then(
-        (count) => {
-          for (const session of this.sessions.of(key) ?? []) session.socket.emit('unread', { count });
+      this.badges.of(player).then(
+        (badge) => {
+          for (const session of this.sessions.of(key) ?? []) session.socket.emit('unread', badge);
         },
         (error: Error) => this.logger.warn({ err: error.message }, 'unread count not sent'),
       );

@@ -33,6 +33,11 @@ const INSERT = {
 };
 
 export const CATCH_UP_PAGE = 500;
+
+export interface UnreadCounts {
+  counts: Map<string, number>;
+  asOf: number;
+}
 const FIRST_PAGE_LINGER_MS = 2;
 
 export interface UndeliveredPage {
@@ -183,21 +188,23 @@ export class MessageRepository {
     return rows[0].count;
   }
 
-  /** By playerKey(); players with none are absent from the map. */
-  async countUnreadMany(players: PlayerRef[]): Promise<Map<string, number>> {
-    if (players.length === 0) return new Map();
-    const rows = await namedQuery<{ brand: string; player: string; count: number }>(
+  /** By playerKey(), every player given; `asOf`: when the counts were taken, in the database's clock (µs since the epoch). */
+  async countUnreadMany(players: PlayerRef[]): Promise<UnreadCounts> {
+    if (players.length === 0) return { counts: new Map(), asOf: 0 };
+    const rows = await namedQuery<{ brand: string; player: string; count: number; as_of: number }>(
       this.dataSource,
       {
         name: 'cim_count_unread_many',
-        text: `SELECT m.brand, m.ext_user_id AS player, count(*)::int AS count
-        FROM messages m JOIN unnest($1::text[], $2::text[]) AS p(brand, ext_user_id) ON m.ext_user_id = p.ext_user_id AND m.brand = p.brand
-        WHERE m.read_at IS NULL AND m.display <> 'popup' AND ${VISIBLE}
-        GROUP BY m.brand, m.ext_user_id`,
+        text: `SELECT p.brand, p.ext_user_id AS player, count(m.id)::int AS count,
+               (extract(epoch FROM statement_timestamp()) * 1000000)::float8 AS as_of
+          FROM unnest($1::text[], $2::text[]) AS p(brand, ext_user_id)
+          LEFT JOIN messages m ON m.ext_user_id = p.ext_user_id AND m.brand = p.brand
+           AND m.read_at IS NULL AND m.display <> 'popup' AND ${VISIBLE}
+         GROUP BY p.brand, p.ext_user_id`,
       },
       [players.map((player) => player.brand), players.map((player) => player.id)],
     );
-    return new Map(rows.map((row) => [playerKey({ brand: row.brand, id: row.player }), row.count]));
+    return { counts: new Map(rows.map((row) => [playerKey({ brand: row.brand, id: row.player }), row.count])), asOf: rows[0]?.as_of ?? 0 };
   }
 
   async listInbox(player: PlayerRef, query: InboxQuery): Promise<KeysetPage<MessageRow>> {

@@ -126,6 +126,23 @@ function describeSeveralInstances(transport: string, redisUrl: string | undefine
               ];
         await eventually(async () => expect(await heard()).toEqual(expected), { what: 'the fan-out counters' });
         await expectQuietFor(300, 'announcements heard', heard);
+
+        // posted where the player is: pushed there directly; no instance hears it back (Redis: not even its own publish)
+        for (let i = 0; i < 5; i += 1) {
+          expect((await postGateway(apps[0].url, customIm({ ext_user_id: player, callback_url: callbackUrl }))).json.error_code).toBe(0);
+        }
+        await socket.waitForMessages(15);
+        const local =
+          redisUrl === undefined
+            ? [
+                [10, 0],
+                [0, 5],
+                [0, 15],
+              ]
+            : expected;
+        await eventually(async () => expect(await heard()).toEqual(local), { what: 'the fan-out counters after posts to the player’s instance' });
+        await expectQuietFor(300, 'announcements heard', heard);
+        expect(new Set(socket.messages.map((message) => message.id)).size).toBe(15);
       } finally {
         socket.close();
       }
