@@ -26,11 +26,18 @@ export interface RecordedRequest {
   connectionId: number;
 }
 
+/** One TCP connection a sender opened to the fake: its local port tells which process sent over it. */
+interface ConnectionRecord {
+  remotePort: number;
+  closedAt?: number;
+}
+
 /** A real HTTP server on loopback standing in for Smartico's callback endpoint. */
 export class FakeSmarticoServer {
   readonly requests: RecordedRequest[] = [];
   private readonly server: Server;
   private readonly sockets = new Map<Socket, number>();
+  private readonly connectionRecords = new Map<number, ConnectionRecord>();
   private readonly queued: FakeSmarticoMode[] = [];
   private readonly waiters = new Set<() => void>();
   private mode: FakeSmarticoMode = 'ok';
@@ -41,8 +48,14 @@ export class FakeSmarticoServer {
   private constructor() {
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('connection', (socket) => {
-      this.sockets.set(socket, ++this.connections);
-      socket.on('close', () => this.sockets.delete(socket));
+      const id = ++this.connections;
+      const record: ConnectionRecord = { remotePort: socket.remotePort ?? 0 };
+      this.sockets.set(socket, id);
+      this.connectionRecords.set(id, record);
+      socket.on('close', () => {
+        this.sockets.delete(socket);
+        record.closedAt = Date.now();
+      });
     });
   }
 
@@ -94,6 +107,33 @@ export class FakeSmarticoServer {
   async waitForNoConnections(timeoutMs = 10_000): Promise<void> {
     const what = (): string => `fake Smartico to have no open connections (still ${this.sockets.size})`;
     await eventually(() => this.sockets.size === 0, { what, timeoutMs, everyMs: 10 });
+  }
+
+  /**
+   * With other senders still running, `waitForNoConnections` never settles: this waits for one killed
+   * sender only. `ports` are the local ports of its connections to this server, read while it was
+   * stopped at `since`. Resolves once each has been accepted here and closed — everything the sender
+   * wrote has then been read and recorded — with their connection ids (a connection that closed before
+   * `since` came from an earlier user of the port).
+   */
+  async waitForClosedFrom(ports: ReadonlySet<number>, since: number, timeoutMs = 10_000): Promise<Set<number>> {
+    const fromKilled = (): Array<[number, ConnectionRecord]> =>
+      [...this.connectionRecords].filter(([, record]) => ports.has(record.remotePort) && (record.closedAt === undefined || record.closedAt >= since));
+    const pending = (): number[] => {
+      const seen = fromKilled();
+      const unseen = [...ports].filter((port) => !seen.some(([, record]) => record.remotePort === port));
+      return [...unseen, ...seen.filter(([, record]) => record.closedAt === undefined).map(([, record]) => record.remotePort)];
+    };
+    await eventually(() => pending().length === 0, {
+      what: () => `the killed sender's connections to fake Smartico to be read and closed (ports ${pending().join(', ')})`,
+      timeoutMs,
+      everyMs: 10,
+    });
+    return new Set(fromKilled().map(([id]) => id));
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
   }
 
   /** Destroys every connection too, hanging ones included, so close never waits on them. */

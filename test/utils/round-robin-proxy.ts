@@ -10,10 +10,13 @@ export class RoundRobinProxy {
   private next = 0;
   /** connections handed to each backend, by index */
   readonly counts: number[];
+  /** connections open to each backend now, by index */
+  readonly open: number[];
   port = 0;
 
   constructor(private backends: number[]) {
     this.counts = backends.map(() => 0);
+    this.open = backends.map(() => 0);
   }
 
   get url(): string {
@@ -43,6 +46,7 @@ export class RoundRobinProxy {
         candidate.once('connect', () => {
           connected = true;
           this.counts[index] += 1;
+          this.open[index] += 1;
           this.sockets.add(candidate);
           client.pipe(candidate).pipe(client);
           client.resume();
@@ -54,7 +58,9 @@ export class RoundRobinProxy {
         });
         candidate.on('close', () => {
           this.sockets.delete(candidate);
-          if (connected) client.destroy();
+          if (!connected) return;
+          this.open[index] -= 1;
+          client.destroy();
         });
       };
       attempt(this.backends.length);

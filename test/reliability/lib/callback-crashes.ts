@@ -18,6 +18,8 @@ interface CrashSnapshot {
   at: number;
   /** attempts recorded so far that reached the receiver, by `${message_id}/${status}` */
   recorded: Map<string, number>;
+  /** when other senders kept running: the keys the killed one sent, the only ones it can have left unrecorded */
+  sentByKilled?: ReadonlySet<string>;
 }
 
 /** One (ext_message_id, status) as the receivers and the database saw it. */
@@ -65,15 +67,18 @@ export class CallbackCrashLog {
     return this.crashes.length;
   }
 
-  /** Call once the killed process has exited and before anything takes over its work. */
-  async noteCrash(db: Client): Promise<void> {
+  /**
+   * Call once the killed process has exited and before anything takes over its work. While other
+   * senders run, pass `sentByKilled`: their sends not yet recorded are not the crash's doing.
+   */
+  async noteCrash(db: Client, sentByKilled?: ReadonlySet<string>): Promise<void> {
     const at = Date.now();
     const { rows } = await db.query<{ key: string; n: number }>(
       `SELECT c.message_id || '/' || c.status AS key, count(a.id)::int AS n
          FROM callbacks c JOIN callback_attempts a ON a.callback_id = c.id AND ${REACHED_RECEIVER_SQL}
         GROUP BY c.id`,
     );
-    this.crashes.push({ at, recorded: new Map(rows.map((row) => [row.key, row.n])) });
+    this.crashes.push({ at, recorded: new Map(rows.map((row) => [row.key, row.n])), sentByKilled });
   }
 
   /** Every key received more than once must be explained by recorded failed attempts or by crashes it straddles. */
@@ -89,7 +94,8 @@ export class CallbackCrashLog {
       let lost = 0;
       for (const [index, crash] of this.crashes.entries()) {
         const heard = fact.receivedAt.filter((at) => at <= crash.at).length;
-        const deficit = Math.max(0, heard - (crash.recorded.get(key) ?? 0));
+        const mayBeKilleds = crash.sentByKilled === undefined || crash.sentByKilled.has(key);
+        const deficit = mayBeKilleds ? Math.max(0, heard - (crash.recorded.get(key) ?? 0)) : 0;
         const lostHere = deficit - deficitBefore;
         if (lostHere > 1) problems.push(`${key}: ${lostHere} unrecorded receptions lost at crash ${index + 1} (a sender holds a callback once)`);
         if (lostHere > 0) {

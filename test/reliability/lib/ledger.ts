@@ -2,6 +2,7 @@ import { Client } from 'pg';
 
 import type { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { CallbackCrashLog, CallbackKeyFacts, DEFAULT_CALLBACK_CONCURRENCY, REACHED_RECEIVER_SQL } from './callback-crashes';
+import type { KilledSender } from './process-sockets';
 
 const SMARTICO_STATUSES = new Set(['delivered', 'opened', 'clicked', 'failed']);
 
@@ -116,10 +117,24 @@ export class Ledger {
    * A sender was killed: a callback it had sent and not recorded may be sent again. Call once the
    * killed process has exited, while no other sender runs, and before it is restarted: what it sent
    * is read off the receivers' sockets first, then the database's records are read.
+   *
+   * With `killed` (from `killSender`), other senders keep running (several instances): the killed
+   * one's connections to each receiver are told apart by their local ports, and only what came over
+   * them can be the crash's loss.
    */
-  async noteCrash(db: Client): Promise<void> {
-    for (const receiver of this.receivers) await receiver.waitForNoConnections();
-    await this.crashes.noteCrash(db);
+  async noteCrash(db: Client, killed?: KilledSender): Promise<void> {
+    if (killed === undefined) {
+      for (const receiver of this.receivers) await receiver.waitForNoConnections();
+      await this.crashes.noteCrash(db);
+      return;
+    }
+    const sentByKilled = new Set<string>();
+    for (const receiver of this.receivers) {
+      const connections = await receiver.waitForClosedFrom(killed.portsTo.get(receiver.port) ?? new Set(), killed.at);
+      for (const request of receiver.requests)
+        if (connections.has(request.connectionId)) sentByKilled.add(`${request.query.ext_message_id}/${request.query.status}`);
+    }
+    await this.crashes.noteCrash(db, sentByKilled);
   }
 
   acceptedIds(): string[] {
