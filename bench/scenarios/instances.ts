@@ -363,7 +363,8 @@ async function storm(context: BenchContext, servers: Running[], players: Players
   context.log(
     `  storm: ${run.reconnected}/${run.sockets} reconnected; kill → caught up p50 ${run.caughtUp.p50.toFixed(0)} / p99 ${run.caughtUp.p99.toFixed(0)} ms, ` +
       `all ${run.allCaughtUpMs.toFixed(0)} ms; gateway p99 ${gatewayBefore.p99.toFixed(2)} ms before, ${gatewayDuring.p99.toFixed(2)} ms during; ` +
-      `${run.accepted} accepted, ${run.lost} lost (${lost.filter((index) => posts.postedTo[index] === victim).length} of them accepted by the killed instance), ` +
+      `${run.accepted} accepted, ${run.lost} lost (${lost.filter((index) => posts.postedTo[index] === victim).length} of them accepted by the killed instance, ` +
+      `${lost.filter((index) => !strandedPlayers.has(posts.players[index])).length} for players of the instances still up), ` +
       `got twice: ${run.twiceStranded} by the killed instance's players, ${run.twiceOthers} by the others (${run.twiceOthersPostedHere} posted to their own instance); ` +
       `${run.failedPosts} posts failed (${posts.imUids.filter((imUid, index) => !posts.accepted[index] && players.receivedAt.has(imUid)).length} of them delivered all the same)`,
   );
