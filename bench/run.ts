@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only ingest,push,connections,catchup,callbacks,fanout] [--profile DIR]`
+ * `npm run bench [-- --quick] [--only ingest,push,connections,catchup,callbacks,fanout,instances] [--profile DIR] [--redis URL]`
  *
  * Starts its own PostgreSQL (embedded, or on DATABASE_URL's server), runs each scenario against
  * cim-inbox and its same-run baseline, prints one table and writes bench/results/: latest.json,
@@ -23,9 +23,10 @@ import { CatchUpResult, catchUpScenario } from './scenarios/catch-up';
 import { ConnectionsResult, connectionsScenario } from './scenarios/connections';
 import { BenchContext } from './scenarios/context';
 import { IngestResult, ingestScenario } from './scenarios/ingest';
+import { InstancesResult, InstancesRun, instancesScenario } from './scenarios/instances';
 import { FanoutResult, fanoutScenario, PushResult, pushScenario } from './scenarios/push';
 
-const SCENARIOS = ['ingest', 'push', 'connections', 'catchup', 'callbacks', 'fanout'] as const;
+const SCENARIOS = ['ingest', 'push', 'connections', 'catchup', 'callbacks', 'fanout', 'instances'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Results {
@@ -35,15 +36,18 @@ interface Results {
   catchup?: CatchUpResult;
   callbacks?: CallbacksResult;
   fanout?: FanoutResult;
+  instances?: InstancesResult;
 }
 
-function parseArgs(argv: string[]): { quick: boolean; only: Scenario[]; profileDir?: string } {
+function parseArgs(argv: string[]): { quick: boolean; only: Scenario[]; profileDir?: string; redisUrl: string } {
   const quick = argv.includes('--quick');
   const onlyIndex = argv.indexOf('--only');
   const only = onlyIndex >= 0 ? (argv[onlyIndex + 1].split(',') as Scenario[]) : [...SCENARIOS];
   for (const name of only) if (!SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; known: ${SCENARIOS.join(', ')}`);
   const profileIndex = argv.indexOf('--profile');
-  return { quick, only, profileDir: profileIndex >= 0 ? argv[profileIndex + 1] : undefined };
+  const redisIndex = argv.indexOf('--redis');
+  const redisUrl = redisIndex >= 0 ? argv[redisIndex + 1] : (process.env.CIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  return { quick, only, profileDir: profileIndex >= 0 ? argv[profileIndex + 1] : undefined, redisUrl };
 }
 
 const f = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -53,7 +57,7 @@ const kb = (bytes: number): string => `${f(bytes / 1024, 1)} KB`;
 
 function rows(results: Results): Row[] {
   const out: Row[] = [];
-  const { ingest, push, connections, catchup, callbacks, fanout } = results;
+  const { ingest, push, connections, catchup, callbacks, fanout, instances } = results;
   if (ingest) {
     const cim = median(ingest.cim.acceptedPerSecond);
     const b1 = median(ingest.b1.requestsPerSecond);
@@ -184,6 +188,60 @@ function rows(results: Results): Row[] {
       met: fanout.ratio <= 2 && run.lost === 0,
     });
   }
+  if (instances) out.push(...instancesRows(instances));
+  return out;
+}
+
+function instancesRows({ single, postgres, redis, storm, acrossRatio, redisSkipped }: InstancesResult): Row[] {
+  const out: Row[] = [];
+  const sockets = `${postgres.players} sockets, ${postgres.rate} msgs/s round-robin`;
+  const fanOutRow = (run: InstancesRun, target: string, met: boolean | null): Row => ({
+    scenario: `4 instances, ${run.fanOut === 'redis' ? 'Redis' : 'PostgreSQL'}`,
+    figure: `fan-out heard ÷ messages for players here, worst instance (${sockets})`,
+    cim: f(run.fanOutRatio!),
+    baseline: '–',
+    ratio: f(run.fanOutRatio!),
+    target,
+    met,
+  });
+  const acrossRow = (run: InstancesRun, ratio: number): Row => ({
+    scenario: `4 instances, ${run.fanOut === 'redis' ? 'Redis' : 'PostgreSQL'}`,
+    figure: `POST → message p99, posted to another instance than the player's ÷ one instance (${sockets}; lost ${run.lost}, got twice ${run.duplicates})`,
+    cim: msp(run.across!.p99),
+    baseline: `1 instance ${msp(single.postToMessage.p99)}`,
+    ratio: f(ratio),
+    target: '≤ 1.5, none lost or twice',
+    met: ratio <= 1.5 && run.lost === 0 && run.duplicates === 0 && single.lost === 0,
+  });
+  if (redis) {
+    out.push(fanOutRow(redis, '≤ 1.2', redis.fanOutRatio! <= 1.2));
+    out.push(acrossRow(redis, acrossRatio.redis!));
+  }
+  // every instance hears every announcement: (n − 1) ÷ 1 at n instances with evenly spread players
+  out.push(fanOutRow(postgres, '– (≈ 3 by design: every instance hears all)', null));
+  out.push(acrossRow(postgres, acrossRatio.postgres));
+  if (storm) {
+    out.push({
+      scenario: '4 instances, Redis',
+      figure: `kill -9 of one with ${storm.sockets} sockets: kill → reconnected and caught up, p99 per socket (all ${msp(storm.allCaughtUpMs)}; ${storm.reconnected} back, lost ${storm.lost}; got twice: ${storm.twiceStranded} to its players, ${storm.twiceOthers} to the others)`,
+      cim: msp(storm.caughtUp.p99),
+      baseline: '–',
+      ratio: '–',
+      target: '≤ 5 s, none lost',
+      met: storm.caughtUp.p99 <= 5_000 && storm.reconnected === storm.sockets && storm.lost === 0,
+    });
+    out.push({
+      scenario: '4 instances, Redis',
+      figure: 'gateway POST → reply p99 during the reconnect storm ÷ before it',
+      cim: msp(storm.gatewayDuring.p99),
+      baseline: `before ${msp(storm.gatewayBefore.p99)}`,
+      ratio: f(storm.gatewayRatio),
+      target: '≤ 2',
+      met: storm.gatewayRatio <= 2,
+    });
+  }
+  if (redisSkipped)
+    out.push({ scenario: '4 instances, Redis', figure: `skipped: ${redisSkipped}`, cim: '–', baseline: '–', ratio: '–', target: '–', met: null });
   return out;
 }
 
@@ -228,6 +286,17 @@ function latencyGroups(results: Results): LatencyGroup[] {
         { label: 'across instances', summary: results.fanout.run.across!, baseline: false },
       ],
     });
+  if (results.instances) {
+    const { single, postgres, redis } = results.instances;
+    groups.push({
+      title: `Four instances, POST → message across instances (${postgres.players} sockets, ${postgres.rate}/s)`,
+      series: [
+        { label: 'one instance', summary: single.postToMessage, baseline: true },
+        ...(redis ? [{ label: 'across, Redis', summary: redis.across!, baseline: false }] : []),
+        { label: 'across, PostgreSQL', summary: postgres.across!, baseline: false },
+      ],
+    });
+  }
   if (results.catchup)
     groups.push({
       title: 'Catch-up of 100 messages, connect → last',
@@ -262,12 +331,12 @@ async function machine(databaseUrl: string): Promise<Record<string, string | num
 }
 
 async function main(): Promise<void> {
-  const { quick, only, profileDir } = parseArgs(process.argv.slice(2));
+  const { quick, only, profileDir, redisUrl } = parseArgs(process.argv.slice(2));
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   const started = performance.now();
   const server = await benchServer();
   const receiver = await startReceiver();
-  const context: BenchContext = { quick, server, log, callbackUrl: receiver.url, callbacksReceived: () => receiver.count(), profileDir };
+  const context: BenchContext = { quick, server, log, callbackUrl: receiver.url, callbacksReceived: () => receiver.count(), profileDir, redisUrl };
   const results: Results = {};
   const failures: Record<string, string> = {};
   let info: Record<string, string | number>;
@@ -297,6 +366,7 @@ async function main(): Promise<void> {
     await run('catchup', () => catchUpScenario(context));
     await run('callbacks', () => callbacksScenario(context));
     await run('connections', () => connectionsScenario(context));
+    await run('instances', () => instancesScenario(context));
   } finally {
     await receiver.close();
     await server.close();

@@ -5,7 +5,9 @@
 import { Pool } from 'undici';
 
 export interface OpenLoopOptions {
-  url: string;
+  /** one server, or several: then `route` picks each post's (as a load balancer would) */
+  url: string | string[];
+  route?(index: number): number;
   path: string;
   headers?: Record<string, string>;
   rate: number;
@@ -16,7 +18,8 @@ export interface OpenLoopOptions {
 }
 
 export async function postAtRate(options: OpenLoopOptions): Promise<{ sent: number; failed: number }> {
-  const pool = new Pool(options.url, { connections: 128, pipelining: 1 });
+  const urls = typeof options.url === 'string' ? [options.url] : options.url;
+  const pools = urls.map((url) => new Pool(url, { connections: 128, pipelining: 1 }));
   const total = Math.round(options.rate * options.seconds);
   const started = performance.now();
   let sent = 0;
@@ -31,7 +34,7 @@ export async function postAtRate(options: OpenLoopOptions): Promise<{ sent: numb
         const body = options.body(index);
         options.onSent?.(index, performance.now());
         pending.push(
-          pool
+          pools[options.route?.(index) ?? 0]
             .request({ path: options.path, method: 'POST', headers, body })
             .then(async (response) => {
               const text = await response.body.text();
@@ -50,6 +53,6 @@ export async function postAtRate(options: OpenLoopOptions): Promise<{ sent: numb
     }, 1);
   });
   await Promise.all(pending);
-  await pool.close();
+  await Promise.all(pools.map((pool) => pool.close()));
   return { sent, failed };
 }

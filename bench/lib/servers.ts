@@ -25,6 +25,8 @@ export interface Running {
   output?: () => string;
   inspector?: Inspector;
   stop(): Promise<void>;
+  /** kill -9: no shutdown at all, as a crash or a lost machine; resolves once it is gone. */
+  crash(): Promise<void>;
   /** SIGSTOP/SIGCONT: takes the process off the CPU while another one is measured. */
   pause(): void;
   resume(): void;
@@ -67,6 +69,10 @@ export async function startCim(databaseUrl: string, options: StartOptions = {}):
     pid: app.pid,
     output: () => app.stdout,
     inspector,
+    crash: async () => {
+      app.kill('SIGKILL');
+      await app.exited;
+    },
     pause: () => app.kill('SIGSTOP'),
     resume: () => app.kill('SIGCONT'),
     stop: async () => {
@@ -104,6 +110,10 @@ export async function startBaseline(script: string, env: NodeJS.ProcessEnv = {},
     url: `http://127.0.0.1:${port}`,
     pid: child.pid!,
     inspector,
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
     pause: () => child.kill('SIGSTOP'),
     resume: () => child.kill('SIGCONT'),
     stop: async () => {

@@ -36,12 +36,13 @@ export async function connectPlayers(options: ConnectOptions): Promise<PlayerSoc
   const connected: PlayerSocket[] = [];
   for (let start = 0; start < options.players.length; start += wave) {
     const batch = options.players.slice(start, start + wave);
-    connected.push(...(await Promise.all(batch.map((player) => connectOne(options, player)))));
+    connected.push(...(await Promise.all(batch.map((player) => connectPlayer(options, player)))));
   }
   return connected;
 }
 
-async function connectOne(options: ConnectOptions, player: string): Promise<PlayerSocket> {
+/** One socket; resolves once it has had its first `unread` (catch-up done). */
+export async function connectPlayer(options: Omit<ConnectOptions, 'players' | 'wave'>, player: string): Promise<PlayerSocket> {
   const auth = options.target === 'cim' ? { token: await playerToken(player) } : { user: player };
   const socket = io(`${options.url}/inbox`, { auth, transports: ['websocket'], reconnection: false, forceNew: true, timeout: 60_000 });
   socket.on('message', (message: { im_uid?: string }, ack?: () => void) => {

@@ -11,6 +11,8 @@ export interface BenchContext {
   callbacksReceived(): number;
   /** --cpu-prof directory when profiling cim-inbox, else undefined */
   profileDir?: string;
+  /** the Redis the multi-instance scenario fans out through (--redis, CIM_BENCH_REDIS_URL) */
+  redisUrl: string;
 }
 
 /** Alternates two measurements `rounds` times (A B, B A, A B …) to spread drift over both. */
@@ -26,4 +28,13 @@ export async function alternate<T>(rounds: number, a: () => Promise<T>, b: () =>
     }
   }
   return results;
+}
+
+/** Waits until callbacks stop arriving at the receiver (the app's backlog from a pass is drained). */
+export async function settle(context: BenchContext): Promise<void> {
+  let last = -1;
+  while (context.callbacksReceived() !== last) {
+    last = context.callbacksReceived();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }

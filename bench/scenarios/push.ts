@@ -16,7 +16,7 @@ import { postAtRate } from '../lib/open-loop';
 import { BENCH_SECRETS, Running, startBaseline, startCim } from '../lib/servers';
 import { closeAll, connectPlayers } from '../lib/sockets';
 import { summarize, Summary } from '../lib/stats';
-import { BenchContext } from './context';
+import { BenchContext, settle } from './context';
 
 export interface PushRun {
   players: number;
@@ -199,15 +199,6 @@ async function measure(
     return { runs, capacity };
   } finally {
     closeAll(sockets);
-  }
-}
-
-/** Waits until callbacks stop arriving at the receiver (the app's backlog from a pass is drained). */
-async function settle(context: BenchContext): Promise<void> {
-  let last = -1;
-  while (context.callbacksReceived() !== last) {
-    last = context.callbacksReceived();
-    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 
