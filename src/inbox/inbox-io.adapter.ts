@@ -15,7 +15,7 @@ import type { AcceptedChannels } from './accepted-channels';
 import { ADAPTER_CLEANUP_DISABLED_MS } from './fan-out-attachments';
 import type { FanOutLink } from './fan-out-link';
 import { FanOutPool } from './fan-out-pool';
-import type { InboxPublisher } from './inbox.publisher';
+import { adapterHeartbeats, type InboxPublisher } from './inbox.publisher';
 
 type AdapterConstructor = ReturnType<typeof createPostgresAdapter>;
 
@@ -125,6 +125,7 @@ export class InboxIoAdapter extends IoAdapter {
         // the leader deletes old payloads (FanOutAttachments), not every instance
         cleanupInterval: ADAPTER_CLEANUP_DISABLED_MS,
         errorHandler: onError,
+        ...adapterHeartbeats(this.config),
       });
       this.release.push(() => fanOut.end());
       this.logger.log('socket.io fan-out through PostgreSQL');

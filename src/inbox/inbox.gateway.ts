@@ -47,7 +47,10 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     private readonly badges: UnreadBadges,
     link: FanOutLink,
   ) {
-    link.onRecovered(() => void this.catchUpEveryone());
+    link.onRecovered(() => {
+      this.publisher.rediscoverPeers();
+      void this.catchUpEveryone();
+    });
   }
 
   afterInit(namespace: InboxNamespace): void {

@@ -1,10 +1,16 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Namespace } from 'socket.io';
 
+import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { MessageView } from '../messages/message.view';
 import type { PlayerRef } from '../messages/player-ref';
 import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData } from './inbox.events';
 import type { UnreadBadge } from './unread-badges';
+
+/** The PostgreSQL adapter's heartbeats among instances: every FANOUT_HEARTBEAT_MS, a peer gone after five missed. */
+export function adapterHeartbeats(config: Pick<AppConfig, 'fanOutHeartbeatMs'>): { heartbeatInterval: number; heartbeatTimeout: number } {
+  return { heartbeatInterval: config.fanOutHeartbeatMs, heartbeatTimeout: 5 * config.fanOutHeartbeatMs };
+}
 
 export type InboxNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
@@ -15,6 +21,14 @@ export class InboxPublisher {
 
   /** false with Redis: its sharded adapter already sends a room's broadcast only where the room has sockets */
   countsServers = true;
+  // until then, broadcast as if others were there: their hellos may not have been heard yet
+  private discoveringUntil = Number.POSITIVE_INFINITY;
+  // a peer that says hello answers within a heartbeat or two
+  private readonly discoveryMs: number;
+
+  constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'fanOutHeartbeatMs'>) {
+    this.discoveryMs = 3 * config.fanOutHeartbeatMs;
+  }
 
   attach(namespace: InboxNamespace): void {
     this.namespace = namespace;
@@ -38,9 +52,27 @@ export class InboxPublisher {
   /** To every other instance; nothing when there is none (then false). */
   async announceAccepted(items: AcceptedItem[]): Promise<boolean> {
     const namespace = this.namespace;
-    if (namespace === undefined || (await namespace.adapter.serverCount()) <= 1) return false;
+    if (namespace === undefined || (await this.alone(namespace))) return false;
     namespace.serverSideEmit('accepted', items);
     return true;
+  }
+
+  /**
+   * The fan-out link is up (first, or again): a peer's hello may have been missed while it was down, so ask every
+   * instance to say hello again (the PostgreSQL adapter's initial heartbeat) and broadcast to all until they have.
+   */
+  rediscoverPeers(): void {
+    this.discoveringUntil = Date.now() + this.discoveryMs;
+    (this.namespace?.adapter as { init?: () => void } | undefined)?.init?.();
+  }
+
+  /** still broadcasting to all while peers may not have said hello */
+  get discovering(): boolean {
+    return Date.now() < this.discoveringUntil;
+  }
+
+  private async alone(namespace: InboxNamespace): Promise<boolean> {
+    return !this.discovering && (await namespace.adapter.serverCount()) <= 1;
   }
 
   // an instance alone broadcasts in its own memory: a NOTIFY nobody hears still costs PostgreSQL a commit-time lock
@@ -53,6 +85,6 @@ export class InboxPublisher {
       return;
     }
     // the PostgreSQL adapter counts the others from their heartbeats in memory: this resolves at once, in order
-    void namespace.adapter.serverCount().then((servers) => emit(servers > 1 ? namespace.to(room) : namespace.local.to(room)));
+    void this.alone(namespace).then((alone) => emit(alone ? namespace.local.to(room) : namespace.to(room)));
   }
 }

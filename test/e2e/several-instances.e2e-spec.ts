@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 
 import { createInbox, Inbox, MessageView } from '../../client/src/cim-inbox';
+import { InboxPublisher } from '../../src/inbox/inbox.publisher';
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
 import { freePort } from '../utils/free-port';
@@ -159,6 +160,9 @@ describe('one instance alone', () => {
 
   beforeAll(async () => {
     app = await createTestApp();
+    // right after its link is up an instance broadcasts to all for a few heartbeats: peers may not have said hello yet
+    const publisher = app.app.get(InboxPublisher);
+    await eventually(() => !publisher.discovering, { what: 'the peer discovery to end' });
   });
 
   afterAll(async () => {

@@ -268,8 +268,8 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     // no traffic between: the pool still holds the connections the restart broke
     const first = await postGateway(url, customIm({ callback_url: smartico.url('/cb') }));
     expect(first.json).toMatchObject({ error_code: 0 });
-    const ready = await fetch(`${url}/health/ready`);
-    expect(ready.status).toBe(200);
+    // the restart also broke the fan-out's LISTEN connection: ready again once it is re-made and carries a heartbeat
+    await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 'readiness back to 200', 20_000);
     const stored = await db(
       async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n,
     );
