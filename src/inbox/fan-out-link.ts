@@ -8,7 +8,7 @@ export interface LinkProbe {
   name: string;
   /** sends one heartbeat, to be heard back through the link (`FanOutLink.heard()`) */
   send(): Promise<unknown>;
-  /** drops the link's connection so it is made anew (a half-open one never errors by itself) */
+  /** drops the link's connection so it is made anew (a half-open one never errors by itself); `FanOutLink.connected()` when it is */
   reset(): void;
 }
 
@@ -17,6 +17,8 @@ const HEARTBEATS_MISSED = 3;
 /**
  * Whether this instance hears the fan-out (SPEC §6): it sends itself a heartbeat through the link every
  * FANOUT_HEARTBEAT_MS; when none is heard for three of them, the link is down (readiness says so) and is re-made.
+ * A connection just made gets three heartbeats of its own before it is judged: re-making one takes longer than
+ * the window (the adapter waits 1-3 s), and judging it by the silence before would drop every new one.
  * When heartbeats are heard again, `onRecovered` listeners run: what was announced meanwhile may be lost.
  */
 @Injectable()
@@ -25,6 +27,8 @@ export class FanOutLink implements OnApplicationShutdown {
   private probe?: LinkProbe;
   private timer?: NodeJS.Timeout;
   private lastHeard = Date.now();
+  // when the link's connection was last (re)made: silence is counted from here or the last heartbeat heard
+  private lastConnected = 0;
   private lastReset = 0;
   private sending = false;
   // not ready until the link has carried a heartbeat: a push announced before would reach nobody here
@@ -47,6 +51,12 @@ export class FanOutLink implements OnApplicationShutdown {
     this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
     this.send(probe);
+  }
+
+  /** The probe made its connection anew (listening again): it is judged from now, and tried at once. */
+  connected(): void {
+    this.lastConnected = Date.now();
+    if (this.probe !== undefined) this.send(this.probe);
   }
 
   heard(): void {
@@ -74,8 +84,9 @@ export class FanOutLink implements OnApplicationShutdown {
       if (this.down === undefined || !this.down.startsWith(probe.name))
         this.logger.warn({ link: probe.name, silentMs }, 'fan-out link is silent; re-making it');
       this.down = `${probe.name} has carried no heartbeat for ${silentMs} ms`;
-      // once per window, not on every tick: a reconnect under way gets its time
-      if (Date.now() - this.lastReset > window) {
+      // a connection gets a whole window from when it was made, and a reset a window to be made
+      const since = Math.max(this.lastConnected, this.lastReset);
+      if (Date.now() - since > window) {
         this.lastReset = Date.now();
         probe.reset();
       }

@@ -2,7 +2,13 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 
 const LISTEN_SETTLE_MS = 2_000;
 
-/** Once closed, gives the adapter no failure to retry, so no reconnect outlives the app (src/inbox/README.md). */
+/**
+ * The pool the socket.io PostgreSQL adapter takes its LISTEN connection from. Once closed, gives the adapter no
+ * failure to retry, so no reconnect outlives the app (src/inbox/README.md). It holds one LISTEN connection at a
+ * time: when a connection dies in the middle of the adapter's LISTEN, the adapter schedules two reconnections
+ * (one on `end`, one on the failed statement) and would keep two connections, hearing every message twice and
+ * holding the pool's connections until heartbeats and announcements wait for one; a new connection retires the last.
+ */
 export class FanOutPool {
   private closed = false;
   private readonly checkedOut = new Map<PoolClient, Set<Promise<unknown>>>();
@@ -35,6 +41,7 @@ export class FanOutPool {
       client.release(true);
       return never();
     }
+    for (const previous of [...this.checkedOut.keys()]) this.retire(previous);
     const inFlight = new Set<Promise<unknown>>();
     this.checkedOut.set(client, inFlight);
     // tracked while the adapter holds it: end() waits for its LISTENs
@@ -49,11 +56,18 @@ export class FanOutPool {
       return running;
     };
     const release = client.release.bind(client);
+    let released = false;
     client.release = (destroy?: Error | boolean) => {
+      // the adapter releases the client it last knew of on close, which may be one retired already
+      if (released) return;
+      released = true;
       this.checkedOut.delete(client);
       delete (tracked as { query?: unknown }).query;
       release(destroy);
     };
+    // the adapter drops a connection that ended without releasing it: the pool would count it as taken for good,
+    // and after `max` of them no heartbeat or announcement would get a connection
+    client.once('end', () => client.release(true));
     try {
       await this.onListenClient?.(client);
     } catch (error) {
@@ -72,11 +86,16 @@ export class FanOutPool {
         await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => setTimeout(resolve, deadline - Date.now()).unref())]);
         await new Promise((resolve) => setImmediate(resolve));
       }
-      // the adapter would take an `end` as a reason to reconnect
-      client.removeAllListeners('end');
-      client.release(true);
+      this.retire(client);
     }
     await this.pool.end();
+  }
+
+  /** Closes a connection handed out without the adapter hearing of it: no `end` to reconnect on, no message heard twice. */
+  private retire(client: PoolClient): void {
+    client.removeAllListeners('end');
+    client.removeAllListeners('notification');
+    client.release(true);
   }
 }
 

@@ -108,6 +108,7 @@ export class InboxIoAdapter extends IoAdapter {
         });
         await client.query(`LISTEN "${heartbeat}"`);
         listening = client;
+        link.connected();
       };
       link.attach({
         name: 'the PostgreSQL LISTEN connection',

@@ -20,6 +20,8 @@ import { PresenceRepository } from './presence.repository';
 import { UnreadBadges } from './unread-badges';
 
 const RECOVERY_CONCURRENCY = 4;
+// tries of a player's catch-up after the link came back (0.5 s, 1 s apart) before the client is asked to reconnect
+const RECOVERY_ATTEMPTS = 3;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The player's live connection (SPEC §3): authenticated, joined to its room, caught up, then fed by LivePushService. */
@@ -189,12 +191,21 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       for (let session = queue.pop(); session !== undefined; session = queue.pop()) {
         if (session.socket.disconnected) continue;
         session.beginCatchUp();
-        try {
-          await this.catchUp(session);
-          session.socket.emit('unread', await this.badges.of(session.player));
-        } catch (error) {
-          this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');
-          session.socket.disconnect(true);
+        // the link often comes back with the database (a restart): a first query may still meet a broken connection
+        for (let failures = 0; !session.socket.disconnected; failures += 1) {
+          try {
+            await this.catchUp(session);
+            session.socket.emit('unread', await this.badges.of(session.player));
+            break;
+          } catch (error) {
+            if (failures + 1 < RECOVERY_ATTEMPTS) {
+              await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** failures));
+              continue;
+            }
+            this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');
+            session.socket.disconnect(true);
+            break;
+          }
         }
       }
     };

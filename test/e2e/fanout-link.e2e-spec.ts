@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { expect } from '@jest/globals';
+import { Client } from 'pg';
 
 import { createTestApp, TestApp } from '../utils/create-test-app';
 import { eventually } from '../utils/eventually';
@@ -98,4 +99,62 @@ describeHalfOpenLink('PostgreSQL LISTEN', async (database) => {
   const proxy = TcpProxy.forUrl(database.url);
   await proxy.start();
   return { proxy, overrides: { fanOutDatabaseUrl: proxy.rewrite(database.url) } };
+});
+
+describe('the fan-out connections ended by the server, again and again (a database restart, a failover)', () => {
+  let database: TestDatabase;
+  let poster: TestApp;
+  let listener: TestApp;
+  let admin: Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    poster = await createTestApp({}, { database });
+    listener = await createTestApp({}, { database });
+    admin = new Client({ connectionString: database.url });
+    await admin.connect();
+  });
+
+  afterAll(async () => {
+    await admin.end();
+    await listener.close();
+    await poster.close();
+    await database.drop();
+  });
+
+  it('re-makes the link each time, with a connection to spare for heartbeats and announcements, and live pushes still cross', async () => {
+    const playerId = `player-${randomUUID()}`;
+    const player = await SocketPlayer.connect(listener.url, await playerToken(playerId));
+    const callbackUrl = `http://127.0.0.1:${await freePort()}/cb`;
+    try {
+      // more times than the fan-out pool has connections (3): a connection not given back would leave none
+      for (let round = 1; round <= 5; round += 1) {
+        const ended = await admin.query<{ pid: number }>(
+          `WITH fan_out AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'cim-inbox-fanout')
+           SELECT pid FROM fan_out WHERE pg_terminate_backend(pid)`,
+          [database.name],
+        );
+        expect(ended.rows.length).toBeGreaterThanOrEqual(2);
+        const killed = ended.rows.map((row) => row.pid);
+        // each instance LISTENs again on a new connection, and hears its heartbeats there
+        await eventually(
+          async () => {
+            const listening = await admin.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE datname = $1 AND application_name = 'cim-inbox-fanout' AND query LIKE 'LISTEN%' AND NOT (pid = ANY($2::int[]))`,
+              [database.name, killed],
+            );
+            return listening.rows[0].n >= 2 && (await readiness(listener)).status === 200 && (await readiness(poster)).status === 200;
+          },
+          { what: `both instances listening and ready again after round ${round}`, timeoutMs: 20_000 },
+        );
+      }
+      const reply = await postGateway(poster.url, customIm({ ext_user_id: playerId, callback_url: callbackUrl }));
+      expect(reply.json.error_code).toBe(0);
+      await player.waitForMessages(1, 15_000);
+      expect(player.messages.map((message) => message.id)).toEqual([String(reply.json.ext_message_id)]);
+    } finally {
+      player.close();
+    }
+  });
 });

@@ -28,6 +28,15 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The app's own log lines, without its request log. */
+function lastWords(app: AppProcess): string {
+  return app.stdout
+    .split('\n')
+    .filter((line) => !line.includes('request completed'))
+    .slice(-15)
+    .join('\n');
+}
+
 describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 8)', () => {
   let cluster: PostgresCluster;
   let smartico: FakeSmarticoServer;
@@ -49,7 +58,7 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     cluster = await PostgresCluster.create();
     smartico = await FakeSmarticoServer.start();
     // the app migrates the fresh cluster on boot
-    ({ app, url } = await startApp(appEnv(cluster.url())));
+    ({ app, url } = await startApp(appEnv(cluster.url(), { LOG_LEVEL: 'warn' })));
   });
 
   afterAll(async () => {
@@ -168,7 +177,7 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
             async (client) =>
               (await client.query<{ delivered_at: Date | null }>('SELECT delivered_at FROM messages WHERE id = $1', [id])).rows[0].delivered_at !== null,
           ),
-        'delivered_at',
+        () => `delivered_at (the app's last words: ${lastWords(app)})`,
         30_000,
         200,
       );
@@ -269,7 +278,16 @@ describe('scenario 2: PostgreSQL stopped immediately, then started again (issue 
     const first = await postGateway(url, customIm({ callback_url: smartico.url('/cb') }));
     expect(first.json).toMatchObject({ error_code: 0 });
     // the restart also broke the fan-out's LISTEN connection: ready again once it is re-made and carries a heartbeat
-    await waitUntil(async () => (await fetch(`${url}/health/ready`)).status === 200, 'readiness back to 200', 20_000);
+    let readiness = '';
+    await waitUntil(
+      async () => {
+        const response = await fetch(`${url}/health/ready`);
+        readiness = `${response.status} ${await response.text()}`;
+        return response.status === 200;
+      },
+      () => `readiness back to 200 (last: ${readiness}; the app's last words: ${lastWords(app)})`,
+      20_000,
+    );
     const stored = await db(
       async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE id = $1', [first.json.ext_message_id])).rows[0].n,
     );
