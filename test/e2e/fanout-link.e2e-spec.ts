@@ -22,7 +22,15 @@ async function readiness(app: TestApp): Promise<Readiness> {
   return { status: response.status, body: (await response.json()) as Readiness['body'] };
 }
 
-function describeHalfOpenLink(transport: string, setUp: (database: TestDatabase) => Promise<{ overrides: Record<string, string>; proxy: TcpProxy }>): void {
+interface HalfOpenSetUp {
+  proxy: TcpProxy;
+  /** the listening instance's: its fan-out link goes through the proxy */
+  overrides: Record<string, string>;
+  /** the posting instance's */
+  posterOverrides?: Record<string, string>;
+}
+
+function describeHalfOpenLink(transport: string, setUp: (database: TestDatabase) => Promise<HalfOpenSetUp>): void {
   describe(`a half-open fan-out link (${transport})`, () => {
     let database: TestDatabase;
     let poster: TestApp;
@@ -34,7 +42,7 @@ function describeHalfOpenLink(transport: string, setUp: (database: TestDatabase)
       database = await createTestDatabase();
       const link = await setUp(database);
       proxy = link.proxy;
-      poster = await createTestApp({}, { database });
+      poster = await createTestApp(link.posterOverrides ?? {}, { database });
       // only this instance's fan-out link goes through the proxy; its database pool does not
       listener = await createTestApp(link.overrides, { database });
       callbackUrl = `http://127.0.0.1:${await freePort()}/cb`;
@@ -100,6 +108,16 @@ describeHalfOpenLink('PostgreSQL LISTEN', async (database) => {
   await proxy.start();
   return { proxy, overrides: { fanOutDatabaseUrl: proxy.rewrite(database.url) } };
 });
+
+// .ci/run sets CIM_TEST_REDIS_URL when a Redis answers on 127.0.0.1:6379 (it does on the CI machine)
+const redisUrl = process.env.CIM_TEST_REDIS_URL;
+if (redisUrl !== undefined && redisUrl !== '') {
+  describeHalfOpenLink('Redis subscriber', async () => {
+    const proxy = TcpProxy.forUrl(redisUrl);
+    await proxy.start();
+    return { proxy, overrides: { redisUrl: proxy.rewrite(redisUrl) }, posterOverrides: { redisUrl } };
+  });
+}
 
 describe('the fan-out connections ended by the server, again and again (a database restart, a failover)', () => {
   let database: TestDatabase;

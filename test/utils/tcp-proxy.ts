@@ -75,8 +75,9 @@ export class TcpProxy {
     for (const pair of this.pairs) pause(pair);
   }
 
-  /** Forwards again, what waited included. */
+  /** Forwards again, what waited included; once: a second pipe would forward every byte twice. */
   resume(): void {
+    if (!this.stalled) return;
     this.stalled = false;
     for (const [client, upstream] of this.pairs) client.pipe(upstream).pipe(client);
   }
