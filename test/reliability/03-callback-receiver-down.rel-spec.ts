@@ -243,9 +243,9 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     );
     // the hanging receiver held exactly its share of the slots while the healthy callbacks flowed
     expect(hangingHeardWhenHealthyDone).toBe(concurrency);
-    // the healthy ones were all through before the first hanging one was cut (nothing of it recorded yet), with room to spare
+    // the healthy ones were all through before the first hanging one was cut (nothing of it recorded yet); how long
+    // they took is printed above, not asserted (a loaded machine stretches it)
     expect(hangAttemptsWhenHealthyDone).toBe(0);
-    expect(healthyDoneMs).toBeLessThan(timeoutMs / 2);
     // each hanging attempt was cut at the timeout: not before it (durations are whole milliseconds,
     // the timer's clock too), and within 500 ms after it
     expect(attempts.rows.every((row) => row.error === 'timeout')).toBe(true);
