@@ -56,6 +56,7 @@ export interface AppConfig {
   /** how often a follower tries the leader lock and the leader checks its lock connection */
   leaderPollMs: number;
   rateLimits: RateLimitConfig;
+  popups: PopupConfig;
   /** DEMO=true: the demo page and its player-token route, also outside dev mode */
   demo?: boolean;
 }
@@ -67,6 +68,14 @@ export interface RateLimitConfig {
   supportPerMinute: number;
   /** bad gateway Authorization attempts per minute, per address, before error_code 6 */
   gatewayBadAuthPerMinute: number;
+}
+
+/** Popup arbitration (SPEC v2 §3). */
+export interface PopupConfig {
+  /** POPUP_MAX_PER_HOUR: popups per player per rolling hour, `high` exempt; undefined: no cap */
+  maxPerHour?: number;
+  /** POPUP_MAX_AGE_S: a message older than this when it reaches the player is not a popup */
+  maxAgeSeconds: number;
 }
 
 export type EnvConfig = Omit<AppConfig, 'databaseUrl'> & { databaseUrl?: string };
@@ -137,6 +146,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       supportPerMinute: raw.SUPPORT_RATE_LIMIT_PER_MIN,
       gatewayBadAuthPerMinute: raw.GATEWAY_BAD_AUTH_PER_MIN,
     },
+    popups: { maxPerHour: raw.POPUP_MAX_PER_HOUR, maxAgeSeconds: raw.POPUP_MAX_AGE_S },
     demo: raw.DEMO === 'true' || raw.DEMO === '1',
   };
 }

@@ -122,6 +122,9 @@ export const envSchema = z.object({
   FANOUT_HEARTBEAT_MS: z.coerce.number().int().min(50).max(60_000).default(2_000),
   LEADER_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // unset: no cap
+  POPUP_MAX_PER_HOUR: optionalString.pipe(z.coerce.number<string | undefined>().int().min(0).max(10_000).optional()),
+  POPUP_MAX_AGE_S: z.coerce.number().int().min(0).max(31_536_000).default(3_600),
   // serves /demo and its token route outside dev mode (never in production: it mints tokens for anyone)
   DEMO: optionalString.pipe(z.enum(['true', 'false', '1', '0'], 'must be true or false').optional()),
 });

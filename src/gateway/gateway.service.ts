@@ -8,6 +8,7 @@ import type { GatewayConfig } from '../config/env.validation';
 import { MessageRepository } from '../messages/message.repository';
 import { MessageEvents } from '../messages/message-events';
 import { readWellKnownFields } from '../messages/message-fields';
+import { PopupPolicy } from '../messages/popup-policy';
 import { Metrics } from '../metrics/metrics.service';
 import type { CustomImRequest } from './custom-im.parser';
 import { GatewayAccepted, GatewayError, GatewayErrorCode } from './gateway.errors';
@@ -22,6 +23,7 @@ export class GatewayService {
     private readonly messages: MessageRepository,
     private readonly events: MessageEvents,
     private readonly metrics: Metrics,
+    private readonly popups: PopupPolicy,
   ) {
     this.callbackHosts = new HostAllowlist(config.callbackAllowedHosts);
   }
@@ -37,6 +39,7 @@ export class GatewayService {
 
     let outcome;
     try {
+      const popupAllowed = await this.popups.allowAtIngest({ brand: gateway.brand, id: request.ext_user_id }, fields);
       outcome = await this.messages.insertOrFind({
         id: randomUUID(),
         gateway_id: gateway.id,
@@ -47,6 +50,7 @@ export class GatewayService {
         callback_url: request.callback_url,
         extension,
         ...fields,
+        popup_allowed: popupAllowed,
       });
     } catch (error) {
       this.logger.warn({ gatewayId: gateway.id, err: describe(error) }, 'message not stored');

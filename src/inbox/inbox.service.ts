@@ -4,13 +4,12 @@ import type { InboxCursor } from '../messages/inbox-cursor';
 import { MessageRepository } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.table';
 import type { MessageView } from '../messages/message.view';
-import { toMessageView } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
 import { MessageStateRepository } from '../messages/message-state.repository';
 import type { MessageEvent, PlayerAction } from '../messages/message-status';
 import type { PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
-import { ClickLinks } from '../tracking/click-links';
+import { MessageViews } from '../tracking/message-views';
 import { InboxPublisher } from './inbox.publisher';
 import { UnreadBadges } from './unread-badges';
 
@@ -34,13 +33,13 @@ export class InboxService {
     private readonly states: MessageStateRepository,
     private readonly publisher: InboxPublisher,
     private readonly events: MessageEvents,
-    private readonly links: ClickLinks,
+    private readonly views: MessageViews,
     private readonly metrics: Metrics,
     private readonly badges: UnreadBadges,
   ) {}
 
   toView(row: MessageRow): MessageView {
-    return toMessageView(row, this.links.ctaLink(row));
+    return this.views.of(row);
   }
 
   async list(player: PlayerRef, query: InboxListQuery): Promise<InboxList> {

@@ -2,7 +2,7 @@ import { readWellKnownFields } from './message-fields';
 
 describe('readWellKnownFields', () => {
   it('defaults without an extension', () => {
-    expect(readWellKnownFields(undefined)).toEqual({ display: 'both', priority: 'normal', category: null, expires_at: null });
+    expect(readWellKnownFields(undefined)).toEqual({ display: 'both', priority: 'normal', category: null, expires_at: null, body_html: null });
   });
 
   it('reads valid values', () => {
@@ -11,6 +11,7 @@ describe('readWellKnownFields', () => {
       priority: 'high',
       category: 'bonus',
       expires_at: new Date('2030-05-01T08:00:00Z'),
+      body_html: null,
     });
   });
 

@@ -1,10 +1,11 @@
 import { parseIso8601 } from '../common/iso-8601';
 import type { NewMessage } from './message.table';
+import { sanitizeRichBody } from './rich-body';
 
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
 export type MessagePriority = 'high' | 'normal';
 
-export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at'>;
+export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at' | 'body_html'>;
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
 
@@ -18,6 +19,7 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
     priority: priority === 'high' ? 'high' : 'normal',
     category: typeof category === 'string' && category.length > 0 ? category.slice(0, 255) : null,
     expires_at: parseExpiry(extension?.expires_at),
+    body_html: sanitizeRichBody(extension?.body_html),
   };
 }
 

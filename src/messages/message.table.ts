@@ -1,4 +1,4 @@
-import { bigint, defineTable, InsertOf, jsonb, RowOf, text, timestamptz, uuid } from '../database/table';
+import { bigint, boolean, defineTable, InsertOf, jsonb, RowOf, text, timestamptz, uuid } from '../database/table';
 import type { MessageDisplay, MessagePriority } from './message-fields';
 import type { MessageEvent } from './message-status';
 
@@ -16,6 +16,8 @@ export const messageTable = defineTable('messages', {
   priority: text<MessagePriority>(),
   category: text().orNull(),
   expires_at: timestamptz().orNull(),
+  body_html: text().orNull(),
+  popup_allowed: boolean(),
   created_at: timestamptz().notInserted(),
   delivered_at: timestamptz().orNull().notInserted(),
   opened_at: timestamptz().orNull().notInserted(),
@@ -23,6 +25,7 @@ export const messageTable = defineTable('messages', {
   read_at: timestamptz().orNull().notInserted(),
   archived_at: timestamptz().orNull().notInserted(),
   failed_at: timestamptz().orNull().notInserted(),
+  starred_at: timestamptz().orNull().notInserted(),
 });
 
 /** Every state change of a message, written in the transaction that makes it. */
@@ -31,6 +34,7 @@ export const messageEventTable = defineTable('message_events', {
   message_id: uuid(),
   event: text<MessageEvent>(),
   at: timestamptz(),
+  button_id: text().orNull().notInserted(),
 });
 
 export type MessageRow = RowOf<typeof messageTable>;

@@ -5,7 +5,7 @@ import { InboxPublisher } from '../inbox/inbox.publisher';
 import { PresenceRepository } from '../inbox/presence.repository';
 import { MessageRepository } from '../messages/message.repository';
 import type { PlayerRef } from '../messages/player-ref';
-import { ClickLinks } from '../tracking/click-links';
+import { MessageViews } from '../tracking/message-views';
 import type { OutboxEntry } from '../tracking/outbox.repository';
 import { TrackingService } from '../tracking/tracking.service';
 import { SUPPORT_DEFAULT_LIMIT } from './support.dto';
@@ -44,7 +44,7 @@ export class SupportService {
     private readonly presence: PresenceRepository,
     private readonly tracking: TrackingService,
     private readonly publisher: InboxPublisher,
-    private readonly links: ClickLinks,
+    private readonly views: MessageViews,
   ) {}
 
   async search(search: SupportSearch): Promise<SupportMessageList> {
@@ -91,7 +91,7 @@ export class SupportService {
   }
 
   private toView(row: SupportRow): SupportMessageView {
-    return toSupportView(row, this.links.ctaLink(row));
+    return toSupportView(row, this.views.of(row));
   }
 
   /** The whole cluster is asked; an instance that does not answer in time makes the answer unknown, not an error. */

@@ -1,6 +1,5 @@
 import type { MessageRow } from '../messages/message.table';
 import type { MessageView } from '../messages/message.view';
-import { toMessageView } from '../messages/message.view';
 import type { FurthestStatus } from '../messages/message-status';
 
 /** A messages row with its furthest status, computed by the database (SupportRepository). */
@@ -18,9 +17,9 @@ export interface SupportMessageView extends MessageView {
   callback_url: string;
 }
 
-export function toSupportView(row: SupportRow, ctaLink: string | null): SupportMessageView {
+export function toSupportView(row: SupportRow, view: MessageView): SupportMessageView {
   return {
-    ...toMessageView(row, ctaLink),
+    ...view,
     ext_user_id: row.ext_user_id,
     brand: row.brand,
     gateway_id: row.gateway_id,

@@ -24,6 +24,21 @@ describe('ClickTokenCodec', () => {
     expect(sut.verify(token)).toEqual({ messageId, targetUrl: target });
   });
 
+  it('round-trips a button id, which no other token of the message can be turned into', () => {
+    const token = sut.sign(messageId, target, 'claim');
+    expect(sut.verify(token)).toEqual({ messageId, targetUrl: target, buttonId: 'claim' });
+    expect(sut.verify(sut.sign(messageId, target, 'é-1'))?.buttonId).toBe('é-1');
+    expect(sut.verify(sut.sign(messageId, target))?.buttonId).toBeUndefined();
+  });
+
+  it('rejects a button token whose id length runs past the payload', () => {
+    const id = Buffer.from(messageId.replace(/-/g, ''), 'hex');
+    const lying = Buffer.concat([Buffer.of(2), id, Buffer.of(200), Buffer.from('ab'), Buffer.from('https://x.example/')]);
+    expect(sut.verify(signRaw(lying))).toBeNull();
+    const empty = Buffer.concat([Buffer.of(2), id, Buffer.of(0), Buffer.from('https://x.example/')]);
+    expect(sut.verify(signRaw(empty))).toBeNull();
+  });
+
   it('produces compact URL-safe tokens', () => {
     const token = sut.sign(messageId, 'https://example.com/p');
     expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);

@@ -8,6 +8,7 @@ import { CallbackClient } from './callback.client';
 import { CallbackDispatcher } from './callback-dispatcher.service';
 import { ClickLinkController } from './click-link.controller';
 import { ClickLinks } from './click-links';
+import { MessageViews } from './message-views';
 import { OutboxRepository } from './outbox.repository';
 import { TrackingService } from './tracking.service';
 
@@ -27,8 +28,9 @@ import { TrackingService } from './tracking.service';
     OutboxRepository,
     CallbackDispatcher,
     ClickLinks,
+    MessageViews,
     TrackingService,
   ],
-  exports: [ClickLinks, TrackingService, OutboxRepository],
+  exports: [ClickLinks, MessageViews, TrackingService, OutboxRepository],
 })
 export class TrackingModule {}

@@ -43,6 +43,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     fanOutHeartbeatMs: 200,
     leaderPollMs: 200,
     rateLimits: { playerPerMinute: 300, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
+    popups: { maxAgeSeconds: 3_600 },
     ...overrides,
   };
 }

@@ -8,6 +8,7 @@ import { CreateClaimCallbacksFunction1763840000000 } from './1763840000000-Creat
 import { AddBrands1764720000000 } from './1764720000000-AddBrands';
 import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerIndexes';
 import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits';
+import { InboxFeatures1765000000000 } from './1765000000000-InboxFeatures';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   AddBrands1764720000000,
   BrandPlayerIndexes1764720000001,
   CreateRateLimits1764800000000,
+  InboxFeatures1765000000000,
 ];
