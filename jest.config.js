@@ -14,8 +14,8 @@ const swc = [
 
 const shared = {
   transform: { '^.+\\.(t|j)s$': swc },
-  // jose and other ESM-only packages are transformed to CommonJS for jest
-  transformIgnorePatterns: ['/node_modules/(?!(jose)/)'],
+  // jose, sanitize-html's parser and other ESM-only packages are transformed to CommonJS for jest
+  transformIgnorePatterns: ['/node_modules/(?!(jose|htmlparser2|domhandler|domutils|entities|dom-serializer|domelementtype)/)'],
   testEnvironment: 'node',
 };
 

@@ -19,6 +19,15 @@ export interface MessageView {
   clicked_at: string | null;
   read_at: string | null;
   expires_at: string | null;
+  /** extension.body_html sanitized by the server: safe to set as innerHTML */
+  body_html: string | null;
+  /** up to three buttons; `link` is a tracked URL, `action` a server-executed action */
+  buttons: Array<{ id: string; text: string; link: string | null; action: string | null }>;
+  /** when the player made it a favourite */
+  starred_at: string | null;
+  /** whether this delivery should show as a popup (the server applies the cap and the age rule) */
+  popup: boolean;
+  action_result: { button_id: string; ok: boolean; message: string; at: string } | null;
 }
 
 /**

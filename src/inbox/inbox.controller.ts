@@ -17,7 +17,7 @@ import { MessageIdParam } from '../common/message-id.param';
 import { RequestValidationError } from '../common/request-validation.error';
 import { decodeCursor } from '../messages/inbox-cursor';
 import type { MessageView } from '../messages/message.view';
-import { InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
+import { ArchiveAllDto, ArchiveAllQueryDto, InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
 import { InboxList, InboxService } from './inbox.service';
 import { CurrentPlayer, PlayerAuthGuard } from './player-auth.guard';
 import type { Player } from './player-auth.service';
@@ -41,14 +41,49 @@ export class InboxController {
     if (query.cursor !== undefined && cursor === null) {
       throw new RequestValidationError([{ field: 'cursor', message: 'cursor is not valid', tooLarge: false }]);
     }
-    return this.inbox.list(player, { limit: query.limit ?? 20, cursor, unreadOnly: query.unread === true, category: query.category ?? null });
+    return this.inbox.list(player, {
+      limit: query.limit ?? 20,
+      cursor,
+      unreadOnly: query.unread === true,
+      starredOnly: query.starred === true,
+      category: query.category ?? null,
+    });
   }
 
   @Get('unread-count')
-  @ApiOperation({ summary: 'How many inbox messages the player has not read' })
+  @ApiOperation({ summary: 'How many inbox messages the player has not read, in total and per category' })
   @ApiOkResponse({ type: UnreadCountDto })
-  async unreadCount(@CurrentPlayer() player: Player): Promise<UnreadCountDto> {
-    return { count: await this.inbox.unreadCount(player) };
+  unreadCount(@CurrentPlayer() player: Player): Promise<UnreadCountDto> {
+    return this.inbox.unreadCount(player);
+  }
+
+  @Post('messages/:id/star')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Makes the message a favourite (idempotent; no status callback)' })
+  @ApiOkResponse({ type: MessageViewDto })
+  @ApiBadRequestResponse({ description: 'id is not a uuid' })
+  @ApiNotFoundResponse({ description: 'not a message of this player' })
+  star(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
+    return this.found(this.inbox.star(player, id, true));
+  }
+
+  @Delete('messages/:id/star')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'No longer a favourite (idempotent)' })
+  @ApiOkResponse({ type: MessageViewDto })
+  @ApiBadRequestResponse({ description: 'id is not a uuid' })
+  @ApiNotFoundResponse({ description: 'not a message of this player' })
+  unstar(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
+    return this.found(this.inbox.star(player, id, false));
+  }
+
+  @Post('archive-all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Archives every listed message, or those of one category; sends no status callbacks' })
+  @ApiOkResponse({ type: ArchiveAllDto })
+  @ApiBadRequestResponse({ description: 'category is malformed' })
+  async archiveAll(@CurrentPlayer() player: Player, @Query() query: ArchiveAllQueryDto): Promise<ArchiveAllDto> {
+    return { archived: await this.inbox.archiveAll(player, query.category ?? null) };
   }
 
   @Post('messages/:id/opened')

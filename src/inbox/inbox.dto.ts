@@ -25,11 +25,32 @@ export class InboxListQueryDto {
   @IsBoolean({ message: 'unread must be true or false' })
   unread?: boolean;
 
+  @ApiPropertyOptional({ description: 'only favourites' })
+  @IsOptional()
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'starred must be true or false' })
+  starred?: boolean;
+
   @ApiPropertyOptional({ description: 'only this extension.category' })
   @IsOptional()
   @IsString({ message: 'category must be a string' })
   @MaxLength(255, { message: 'category must be at most 255 characters' })
   category?: string;
+}
+
+export class ArchiveAllQueryDto {
+  @ApiPropertyOptional({ description: 'only messages of this extension.category' })
+  @IsOptional()
+  @IsString({ message: 'category must be a string' })
+  @MaxLength(255, { message: 'category must be at most 255 characters' })
+  category?: string;
+}
+
+export class ButtonViewDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() text!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'tracked link of a url button' }) link!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'server-executed action (SPEC §7)' }) action!: string | null;
 }
 
 export class MessageViewDto {
@@ -47,6 +68,12 @@ export class MessageViewDto {
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) clicked_at!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) read_at!: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) expires_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'extension.body_html, sanitized at ingest' }) body_html!: string | null;
+  @ApiProperty({ type: [ButtonViewDto] }) buttons!: ButtonViewDto[];
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when the player made it a favourite' }) starred_at!: string | null;
+  @ApiProperty({ description: 'whether this delivery shows as a popup' }) popup!: boolean;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true, description: 'outcome of a server-executed button action' })
+  action_result!: Record<string, unknown> | null;
 }
 
 export class InboxListDto {
@@ -56,6 +83,12 @@ export class InboxListDto {
 
 export class UnreadCountDto {
   @ApiProperty({ example: 3 }) count!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { bonus: 2 }, description: 'unread per category' })
+  categories!: Record<string, number>;
+}
+
+export class ArchiveAllDto {
+  @ApiProperty({ example: 3, description: 'how many messages this archived' }) archived!: number;
 }
 
 export class ReadAllDto {

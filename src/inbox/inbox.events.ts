@@ -20,6 +20,8 @@ export interface ClientToServerEvents {
   opened: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
   clicked: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
   archive: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  star: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
+  unstar: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
 }
 
 /** Between app instances, through the socket.io adapter (PostgreSQL NOTIFY or Redis pub/sub). */

@@ -131,7 +131,17 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     return this.act(socket, payload, 'archive');
   }
 
-  private async act(socket: InboxSocket, payload: unknown, action: 'open' | 'click' | 'archive'): Promise<ActionReply> {
+  @SubscribeMessage('star')
+  star(@ConnectedSocket() socket: InboxSocket, @MessageBody() payload: unknown): Promise<ActionReply> {
+    return this.act(socket, payload, 'star');
+  }
+
+  @SubscribeMessage('unstar')
+  unstar(@ConnectedSocket() socket: InboxSocket, @MessageBody() payload: unknown): Promise<ActionReply> {
+    return this.act(socket, payload, 'unstar');
+  }
+
+  private async act(socket: InboxSocket, payload: unknown, action: 'open' | 'click' | 'archive' | 'star' | 'unstar'): Promise<ActionReply> {
     try {
       await this.limiter.consume(socket.id);
     } catch {
@@ -140,7 +150,11 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     const id = typeof payload === 'object' && payload !== null ? (payload as { id?: unknown }).id : undefined;
     if (!isUuid(id)) return { ok: false, error: 'id must be a message id (uuid)' };
     try {
-      const view = await this.inbox.act(socket.data.player, id.toLowerCase(), action);
+      const player = socket.data.player;
+      const view =
+        action === 'star' || action === 'unstar'
+          ? await this.inbox.star(player, id.toLowerCase(), action === 'star')
+          : await this.inbox.act(player, id.toLowerCase(), action);
       return view === null ? { ok: false, error: 'message not found' } : { ok: true };
     } catch (error) {
       this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 
 import type { InboxCursor } from '../messages/inbox-cursor';
-import { MessageRepository } from '../messages/message.repository';
+import { MessageRepository, UnreadCount } from '../messages/message.repository';
 import type { MessageRow } from '../messages/message.table';
 import type { MessageView } from '../messages/message.view';
 import { MessageEvents } from '../messages/message-events';
 import { MessageStateRepository } from '../messages/message-state.repository';
 import type { MessageEvent, PlayerAction } from '../messages/message-status';
-import type { PlayerRef } from '../messages/player-ref';
+import { playerKey, PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
 import { MessageViews } from '../tracking/message-views';
 import { InboxPublisher } from './inbox.publisher';
@@ -17,6 +17,7 @@ export interface InboxListQuery {
   limit: number;
   cursor: InboxCursor | null;
   unreadOnly: boolean;
+  starredOnly: boolean;
   category: string | null;
 }
 
@@ -47,8 +48,27 @@ export class InboxService {
     return { items: page.rows.map((row) => this.toView(row)), next_cursor: page.nextCursor };
   }
 
-  unreadCount(player: PlayerRef): Promise<number> {
-    return this.messages.countUnread(player);
+  async unreadCount(player: PlayerRef): Promise<UnreadCount> {
+    const { counts } = await this.messages.countUnreadMany([player]);
+    return counts.get(playerKey(player)) ?? { count: 0, categories: {} };
+  }
+
+  /** Favourite or not (no callback: not one of Smartico's statuses); every tab hears it through `update`. */
+  async star(player: PlayerRef, messageId: string, starred: boolean): Promise<MessageView | null> {
+    const row = await this.states.setStarred(player, messageId, starred);
+    if (row === null) return null;
+    this.publisher.update(player, this.toView(row));
+    return this.toView(row);
+  }
+
+  /** Archives every listed message (of one category); no callbacks. */
+  async archiveAll(player: PlayerRef, category: string | null): Promise<number> {
+    const changed = await this.states.archiveAll(player, category);
+    if (changed.length > 0) {
+      for (const row of changed) this.publisher.update(player, this.toView(row));
+      this.publisher.unread(player, await this.badges.of(player));
+    }
+    return changed.length;
   }
 
   /** opened / clicked / archive; null when the message is not this player's (or no longer shown). */

@@ -39,7 +39,7 @@ function setup() {
   const messages = {
     countUnreadMany: async (players: PlayerRef[]) => {
       fake.mostCountQueries = Math.max(fake.mostCountQueries, ++fake.countQueries);
-      const counts = new Map(players.map((player) => [playerKey(player), unread.get(player.id) ?? 0]));
+      const counts = new Map(players.map((player) => [playerKey(player), { count: unread.get(player.id) ?? 0, categories: {} }]));
       await new Promise((resolve) => setTimeout(resolve, fake.countDelayMs()));
       fake.countQueries -= 1;
       return { counts, asOf: 0 };

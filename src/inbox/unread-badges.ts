@@ -7,6 +7,8 @@ import { playerKey, PlayerRef } from '../messages/player-ref';
 /** What an `unread` event carries: `as_of` orders counts taken on different instances (the database's clock, µs). */
 export interface UnreadBadge {
   count: number;
+  /** unread per category, for the categorised messages (SPEC v2 §3) */
+  categories: Record<string, number>;
   as_of: number;
 }
 
@@ -23,7 +25,7 @@ export class UnreadBadges {
     async (players) => {
       const distinct = new Map(players.map((player) => [playerKey(player), player]));
       const { counts, asOf } = await this.messages.countUnreadMany([...distinct.values()]);
-      return players.map((player) => ({ count: counts.get(playerKey(player)) ?? 0, as_of: asOf }));
+      return players.map((player) => ({ ...(counts.get(playerKey(player)) ?? { count: 0, categories: {} }), as_of: asOf }));
     },
     { maxBatch: 1_000, maxInFlight: 1, lingerMs: UNREAD_LINGER_MS },
   );

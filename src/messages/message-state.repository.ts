@@ -73,11 +73,12 @@ export class MessageStateRepository {
   }
 
   // the signed token names the message: a click on an archived message's link still counts
-  applyActionToMessage(id: string, action: PlayerAction): Promise<ActionOutcome | null> {
-    return this.applyActionWhere(`id = $1`, [id], action);
+  // `buttonId`: the button whose link it was, kept on the `clicked` event (SPEC v2 §2)
+  applyActionToMessage(id: string, action: PlayerAction, buttonId: string | null = null): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1`, [id], action, buttonId);
   }
 
-  private applyActionWhere(where: string, params: unknown[], action: PlayerAction): Promise<ActionOutcome | null> {
+  private applyActionWhere(where: string, params: unknown[], action: PlayerAction, buttonId: string | null = null): Promise<ActionOutcome | null> {
     const id = params[0] as string;
     return this.dataSource.transaction(async (manager) => {
       const locked: MessageRow[] = await manager.query(`SELECT ${COLUMNS} FROM messages WHERE ${where} FOR UPDATE`, params);
@@ -86,9 +87,35 @@ export class MessageStateRepository {
       const plan = planTransition(current, action);
       if (plan.set.length === 0) return { row: current, events: [] };
       const row = await this.setNow(manager, id, plan.set);
-      await this.recordEvents(manager, id, plan.events);
+      await this.recordEvents(manager, id, plan.events, buttonId);
       return { row, events: plan.events };
     });
+  }
+
+  /** The row, changed or not; null when not this player's or no longer shown. */
+  async setStarred(player: PlayerRef, id: string, starred: boolean): Promise<MessageRow | null> {
+    const [rows]: [MessageRow[], number] = await this.dataSource.query(
+      `UPDATE messages SET starred_at = ${starred ? 'COALESCE(starred_at, now())' : 'NULL'}
+        WHERE id = $1 AND ext_user_id = $2 AND brand = $3 AND ${VISIBLE}
+        RETURNING ${COLUMNS}`,
+      [id, player.id, player.brand],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** One statement: every listed (not popup-only) message of the player, of `category` when given, archived with its event. */
+  async archiveAll(player: PlayerRef, category: string | null): Promise<MessageRow[]> {
+    return this.dataSource.query(
+      `WITH changed AS (
+         UPDATE messages SET archived_at = now()
+          WHERE ext_user_id = $1 AND brand = $2 AND display <> 'popup' AND ($3::text IS NULL OR category = $3) AND ${VISIBLE}
+          RETURNING ${COLUMNS}
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at) SELECT id, 'archived', archived_at FROM changed
+       )
+       SELECT ${COLUMNS} FROM changed`,
+      [player.id, player.brand, category],
+    );
   }
 
   markAllRead(player: PlayerRef): Promise<string[]> {
@@ -114,14 +141,14 @@ export class MessageStateRepository {
     return rows[0];
   }
 
-  private async recordEvents(manager: EntityManager, id: string, events: MessageEvent[]): Promise<void> {
+  private async recordEvents(manager: EntityManager, id: string, events: MessageEvent[], buttonId: string | null): Promise<void> {
     await manager.query(
       `WITH recorded AS (
-         INSERT INTO message_events (message_id, event, at)
-         SELECT $1, event, now() FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n
+         INSERT INTO message_events (message_id, event, at, button_id)
+         SELECT $1, event, now(), CASE WHEN event = 'clicked' THEN $3::text END FROM unnest($2::text[]) WITH ORDINALITY AS e(event, n) ORDER BY n
        )
        ${enqueueCallbacksSql(`SELECT $1::uuid, event FROM unnest($2::text[]) AS u(event)`)}`,
-      [id, events],
+      [id, events, buttonId],
     );
   }
 

@@ -34,8 +34,14 @@ const INSERT = {
 
 export const CATCH_UP_PAGE = 500;
 
+/** Unread inbox messages (SPEC v2 §3): the total, and per category for the categorised ones. */
+export interface UnreadCount {
+  count: number;
+  categories: Record<string, number>;
+}
+
 export interface UnreadCounts {
-  counts: Map<string, number>;
+  counts: Map<string, UnreadCount>;
   asOf: number;
 }
 const FIRST_PAGE_LINGER_MS = 2;
@@ -58,6 +64,7 @@ export interface InboxQuery {
   limit: number;
   cursor: InboxCursor | null;
   unreadOnly: boolean;
+  starredOnly: boolean;
   category: string | null;
 }
 
@@ -191,20 +198,28 @@ export class MessageRepository {
   /** By playerKey(), every player given; `asOf`: when the counts were taken, in the database's clock (µs since the epoch). */
   async countUnreadMany(players: PlayerRef[]): Promise<UnreadCounts> {
     if (players.length === 0) return { counts: new Map(), asOf: 0 };
-    const rows = await namedQuery<{ brand: string; player: string; count: number; as_of: number }>(
+    const rows = await namedQuery<{ brand: string; player: string; category: string | null; count: number; as_of: number }>(
       this.dataSource,
       {
         name: 'cim_count_unread_many',
-        text: `SELECT p.brand, p.ext_user_id AS player, count(m.id)::int AS count,
+        text: `SELECT p.brand, p.ext_user_id AS player, m.category, count(m.id)::int AS count,
                (extract(epoch FROM statement_timestamp()) * 1000000)::float8 AS as_of
           FROM unnest($1::text[], $2::text[]) AS p(brand, ext_user_id)
           LEFT JOIN messages m ON m.ext_user_id = p.ext_user_id AND m.brand = p.brand
            AND m.read_at IS NULL AND m.display <> 'popup' AND ${VISIBLE}
-         GROUP BY p.brand, p.ext_user_id`,
+         GROUP BY p.brand, p.ext_user_id, m.category`,
       },
       [players.map((player) => player.brand), players.map((player) => player.id)],
     );
-    return { counts: new Map(rows.map((row) => [playerKey({ brand: row.brand, id: row.player }), row.count])), asOf: rows[0]?.as_of ?? 0 };
+    const counts = new Map<string, UnreadCount>();
+    for (const row of rows) {
+      const key = playerKey({ brand: row.brand, id: row.player });
+      const count = counts.get(key) ?? { count: 0, categories: {} };
+      count.count += row.count;
+      if (row.category !== null && row.count > 0) count.categories[row.category] = row.count;
+      counts.set(key, count);
+    }
+    return { counts, asOf: rows[0]?.as_of ?? 0 };
   }
 
   async listInbox(player: PlayerRef, query: InboxQuery): Promise<KeysetPage<MessageRow>> {
@@ -212,6 +227,7 @@ export class MessageRepository {
     const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
     const where = [`ext_user_id = $1`, `brand = $3`, `display <> 'popup'`, VISIBLE];
     if (query.unreadOnly) where.push(`read_at IS NULL`);
+    if (query.starredOnly) where.push(`starred_at IS NOT NULL`);
     if (query.category !== null) where.push(`category = $${params.push(query.category)}`);
     if (query.cursor !== null) where.push(keysetSql('<', query.cursor, param));
     const rows: Array<MessageRow & { created_us: string }> = await this.dataSource.query(

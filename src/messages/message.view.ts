@@ -56,7 +56,8 @@ export function toMessageView(row: MessageRow, extras: ViewExtras): MessageView 
     id: row.id,
     im_uid: row.im_uid,
     body: row.body,
-    extension: row.extension,
+    // the raw rich body never leaves the server (SPEC v2 §2): body_html carries it sanitized
+    extension: withoutRawHtml(row.extension),
     display: row.display,
     priority: row.priority,
     category: row.category,
@@ -74,4 +75,10 @@ export function toMessageView(row: MessageRow, extras: ViewExtras): MessageView 
     // server-executed actions (SPEC §7) are not built yet: no message has a result
     action_result: null,
   };
+}
+
+function withoutRawHtml(extension: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (extension === null || !Object.prototype.hasOwnProperty.call(extension, 'body_html')) return extension;
+  const { body_html: _raw, ...rest } = extension;
+  return rest;
 }

@@ -149,6 +149,7 @@ export class SupportMessageListDto {
 export class TimelineEntryDto {
   @ApiProperty({ enum: TIMELINE_EVENTS, example: 'delivered' }) event!: string;
   @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiPropertyOptional({ description: 'on a clicked event: the button it came from' }) button_id?: string;
 }
 
 export class CallbackAttemptDto {

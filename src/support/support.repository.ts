@@ -27,6 +27,8 @@ export interface SupportSearch {
 export interface TimelineRow {
   event: string;
   at: Date;
+  /** the button a `clicked` came from */
+  button_id: string | null;
 }
 
 export interface SupportDetail {
@@ -65,14 +67,14 @@ export function messageSql(id: string, brand: string | null = null): SqlQuery {
 
 // nothing records `expired` as an event: it is read from expires_at
 export function timelineSql(id: string): SqlQuery {
-  const sql = `SELECT event, at FROM (
-      SELECT 'accepted' AS event, created_at AS at, 0 AS rank, 0::bigint AS seq FROM messages WHERE id = $1::uuid
+  const sql = `SELECT event, at, button_id FROM (
+      SELECT 'accepted' AS event, created_at AS at, 0 AS rank, 0::bigint AS seq, NULL::text AS button_id FROM messages WHERE id = $1::uuid
       UNION ALL
-      SELECT 'expired', expires_at, 1, 0 FROM messages
+      SELECT 'expired', expires_at, 1, 0, NULL FROM messages
        WHERE id = $1::uuid AND expires_at <= now()
          AND NOT EXISTS (SELECT 1 FROM message_events WHERE message_id = $1::uuid AND event = 'expired')
       UNION ALL
-      SELECT event, at, 2, id FROM message_events WHERE message_id = $1::uuid
+      SELECT event, at, 2, id, button_id FROM message_events WHERE message_id = $1::uuid
     ) AS timeline
     ORDER BY at, rank, seq`;
   return { sql, params: [id] };

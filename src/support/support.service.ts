@@ -19,7 +19,7 @@ export interface SupportMessageList {
 
 export interface SupportMessageDetail {
   message: SupportMessageView;
-  timeline: Array<{ event: string; at: string }>;
+  timeline: Array<{ event: string; at: string; button_id?: string }>;
   callbacks: Array<{ status: string; attempted_at: string; http_status: number | null; error: string | null; duration_ms: number }>;
   outbox: Array<Omit<OutboxEntry, 'next_attempt_at' | 'sent_at'> & { next_attempt_at: string | null; sent_at: string | null }>;
 }
@@ -59,7 +59,11 @@ export class SupportService {
     const { row, timeline, attempts, outbox } = detail;
     return {
       message: this.toView(row),
-      timeline: timeline.map((entry) => ({ event: entry.event, at: entry.at.toISOString() })),
+      timeline: timeline.map((entry) => ({
+        event: entry.event,
+        at: entry.at.toISOString(),
+        ...(entry.button_id === null ? {} : { button_id: entry.button_id }),
+      })),
       callbacks: attempts.map((attempt) => ({ ...attempt, attempted_at: attempt.attempted_at.toISOString() })),
       outbox: outbox.map((entry) => ({ ...entry, next_attempt_at: toIso(entry.next_attempt_at), sent_at: toIso(entry.sent_at) })),
     };

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { isHttpUrl } from '../common/http-url';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
-import { MessageButton, readButtons } from '../messages/message-buttons';
 import type { ButtonView, MessageRow } from '../messages/message.view';
+import { MessageButton, readButtons } from '../messages/message-buttons';
 import { ClickTarget, ClickTokenCodec } from './click-token';
 
 const MAX_TARGET_LENGTH = 2048;

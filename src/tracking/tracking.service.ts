@@ -57,7 +57,7 @@ export class TrackingService implements OnApplicationBootstrap, OnApplicationShu
   async recordClick(token: string): Promise<string | null> {
     const target = this.links.verify(token);
     if (target === null) return null;
-    const outcome = await this.states.applyActionToMessage(target.messageId, 'click');
+    const outcome = await this.states.applyActionToMessage(target.messageId, 'click', target.buttonId ?? null);
     if (outcome === null) return null;
     this.events.publishChanged(outcome.row, outcome.events);
     return target.targetUrl;

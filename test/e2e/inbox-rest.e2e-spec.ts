@@ -122,12 +122,12 @@ describe('player REST /inbox (SPEC §3)', () => {
       const playerId = newPlayer();
       const id = await post(playerId);
       await post(playerId);
-      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 2 });
+      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 2, categories: {} });
 
       const response = await call(playerId, 'POST', `/inbox/messages/${id}/opened`);
       expect(response.status).toBe(200);
       expect(response.body).toMatchObject({ id, opened_at: expect.any(String), read_at: expect.any(String), delivered_at: expect.any(String) });
-      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 1 });
+      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 1, categories: {} });
       expect(await events(id)).toEqual(['delivered', 'opened', 'read']);
     });
 
@@ -144,7 +144,7 @@ describe('player REST /inbox (SPEC §3)', () => {
       const ids = [await post(playerId), await post(playerId), await post(playerId)];
       const response = await call(playerId, 'POST', '/inbox/read-all');
       expect(response.body).toEqual({ read: 3 });
-      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 0 });
+      expect((await call(playerId, 'GET', '/inbox/unread-count')).body).toEqual({ count: 0, categories: {} });
       for (const id of ids) expect(await events(id)).toEqual(['read']);
       expect((await call(playerId, 'POST', '/inbox/read-all')).body).toEqual({ read: 0 });
     });

@@ -82,6 +82,11 @@ describe('socket.io /inbox (SPEC §3)', () => {
         clicked_at: null,
         read_at: null,
         expires_at: null,
+        body_html: null,
+        buttons: [],
+        starred_at: null,
+        popup: true,
+        action_result: null,
       });
       await player.waitForUnread(1);
       expect((await row(id)).delivered_at).toBeNull();

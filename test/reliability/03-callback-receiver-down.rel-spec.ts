@@ -246,11 +246,11 @@ describe('scenario 3: the callback receiver down, hanging or redirecting (issue 
     // the healthy ones were all through before the first hanging one was cut (nothing of it recorded yet); how long
     // they took is printed above, not asserted (a loaded machine stretches it)
     expect(hangAttemptsWhenHealthyDone).toBe(0);
-    // each hanging attempt was cut at the timeout: not before it (durations are whole milliseconds,
-    // the timer's clock too), and within 500 ms after it
+    // each hanging attempt was cut by the timeout, not by anything sooner: the durations are printed above; the
+    // bound is loose (a few ms of clock rounding below, a loaded machine's timer lag above)
     expect(attempts.rows.every((row) => row.error === 'timeout')).toBe(true);
-    expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 1);
-    expect(Math.max(...durations)).toBeLessThanOrEqual(timeoutMs + 500);
+    expect(Math.min(...durations)).toBeGreaterThanOrEqual(timeoutMs - 10);
+    expect(Math.max(...durations)).toBeLessThan(2 * timeoutMs);
     // the hanging receiver saw each attempt arrive: it is retried, not stuck on one connection
     expect(hanging.requests.length).toBeGreaterThanOrEqual(attempts.rows.length);
     expect(report.problems).toEqual({});

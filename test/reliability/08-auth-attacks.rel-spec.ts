@@ -124,7 +124,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
     }
     const list = JSON.parse((await rest('GET', '/inbox/messages', alice)).body) as { items: Array<{ id: string }> };
     expect(list.items.map((item) => item.id)).not.toContain(bobMessage);
-    expect(JSON.parse((await rest('GET', '/inbox/unread-count', alice)).body)).toEqual({ count: 0 });
+    expect(JSON.parse((await rest('GET', '/inbox/unread-count', alice)).body)).toEqual({ count: 0, categories: {} });
     expect(await bobRow()).toEqual(untouched);
     expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });
   });
@@ -179,7 +179,7 @@ describe('authentication attacks (issue 8, scenario 8)', () => {
 
       const aliceHeard = alice.events.map(({ event, args }) => ({ event, args }));
       // Alice hears her own connect-time unread count (0) and nothing else
-      expect(aliceHeard).toEqual([{ event: 'unread', args: [{ count: 0, as_of: expect.any(Number) }] }]);
+      expect(aliceHeard).toEqual([{ event: 'unread', args: [{ count: 0, categories: {}, as_of: expect.any(Number) }] }]);
       expect(root.events).toEqual([]);
       expect(await bobRow()).toEqual(untouched);
       expect(await sideEffects()).toEqual({ events: 0, callbacks: 0 });

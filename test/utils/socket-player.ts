@@ -18,6 +18,7 @@ export interface SocketPlayerOptions {
 export class SocketPlayer {
   readonly messages: ReceivedMessage[] = [];
   readonly unread: number[] = [];
+  readonly unreadPayloads: Array<{ count: number; categories?: Record<string, number> }> = [];
   readonly updates: ReceivedMessage[] = [];
   private readonly pendingAcks = new Map<string, () => void>();
 
@@ -31,7 +32,10 @@ export class SocketPlayer {
       if (this.autoAck) ack();
       else this.pendingAcks.set(view.id, ack);
     });
-    socket.on('unread', (payload: { count: number }) => this.unread.push(payload.count));
+    socket.on('unread', (payload: { count: number; categories?: Record<string, number> }) => {
+      this.unread.push(payload.count);
+      this.unreadPayloads.push(payload);
+    });
     socket.on('update', (view: ReceivedMessage) => this.updates.push(view));
   }
 
@@ -71,7 +75,7 @@ export class SocketPlayer {
     ack();
   }
 
-  emit(event: 'opened' | 'clicked' | 'archive', payload?: unknown): Promise<{ ok: boolean; error?: string }> {
+  emit(event: 'opened' | 'clicked' | 'archive' | 'star' | 'unstar', payload?: unknown): Promise<{ ok: boolean; error?: string }> {
     return this.socket.timeout(5_000).emitWithAck(event, payload);
   }
 
