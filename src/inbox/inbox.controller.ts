@@ -1,7 +1,8 @@
-import { Controller, Delete, Get, HttpCode, NotFoundException, Post, Query, UseGuards } from '@nestjs/common';
+import { ConflictException, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiConflictResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -17,7 +18,7 @@ import { MessageIdParam } from '../common/message-id.param';
 import { RequestValidationError } from '../common/request-validation.error';
 import { decodeCursor } from '../messages/inbox-cursor';
 import type { MessageView } from '../messages/message.view';
-import { ArchiveAllDto, ArchiveAllQueryDto, InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
+import { ArchiveAllDto, ArchiveAllQueryDto, ButtonPressDto, InboxListDto, InboxListQueryDto, MessageViewDto, ReadAllDto, UnreadCountDto } from './inbox.dto';
 import { InboxList, InboxService } from './inbox.service';
 import { CurrentPlayer, PlayerAuthGuard } from './player-auth.guard';
 import type { Player } from './player-auth.service';
@@ -75,6 +76,24 @@ export class InboxController {
   @ApiNotFoundResponse({ description: 'not a message of this player' })
   unstar(@CurrentPlayer() player: Player, @MessageIdParam() id: string): Promise<MessageView> {
     return this.found(this.inbox.star(player, id, false));
+  }
+
+  @Post('messages/:id/buttons/:button_id')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Presses a button: a url button records clicked (with its id) and answers its target in link' })
+  @ApiOkResponse({ type: ButtonPressDto })
+  @ApiBadRequestResponse({ description: 'id is not a uuid, or button_id is malformed' })
+  @ApiNotFoundResponse({ description: 'not a message of this player, or no such button' })
+  @ApiConflictResponse({ description: 'an action button, and no action handler is configured' })
+  async pressButton(@CurrentPlayer() player: Player, @MessageIdParam() id: string, @Param('button_id') buttonId: string): Promise<ButtonPressDto> {
+    if (buttonId.length === 0 || buttonId.length > 64) {
+      throw new RequestValidationError([{ field: 'button_id', message: 'button_id must be 1-64 characters', tooLarge: false }]);
+    }
+    const press = await this.inbox.pressButton(player, id, buttonId);
+    if (press === null) throw new NotFoundException('message or button not found');
+    // server-executed actions (SPEC §7) are not built: say so rather than pretend success
+    if (press.kind === 'no-action-handler') throw new ConflictException('no action handler configured');
+    return { link: press.link };
   }
 
   @Post('archive-all')

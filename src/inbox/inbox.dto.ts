@@ -87,6 +87,11 @@ export class UnreadCountDto {
   categories!: Record<string, number>;
 }
 
+export class ButtonPressDto {
+  @ApiProperty({ nullable: true, type: String, description: "the url button's target (the click is already recorded); null for a button that only closes" })
+  link!: string | null;
+}
+
 export class ArchiveAllDto {
   @ApiProperty({ example: 3, description: 'how many messages this archived' }) archived!: number;
 }

@@ -154,7 +154,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       const view =
         action === 'star' || action === 'unstar'
           ? await this.inbox.star(player, id.toLowerCase(), action === 'star')
-          : await this.inbox.act(player, id.toLowerCase(), action);
+          : await this.inbox.act(player, id.toLowerCase(), action, action === 'click' ? buttonIdOf(payload) : null);
       return view === null ? { ok: false, error: 'message not found' } : { ok: true };
     } catch (error) {
       this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);
@@ -251,4 +251,10 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
       if (socket.disconnected) return;
     }
   }
+}
+
+/** `clicked` may name the button it came from (SPEC v2 §3); anything malformed is ignored. */
+function buttonIdOf(payload: unknown): string | null {
+  const buttonId = (payload as { button_id?: unknown }).button_id;
+  return typeof buttonId === 'string' && buttonId.length > 0 && buttonId.length <= 64 ? buttonId : null;
 }

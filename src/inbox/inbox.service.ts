@@ -21,6 +21,8 @@ export interface InboxListQuery {
   category: string | null;
 }
 
+export type ButtonPress = { kind: 'pressed'; link: string | null } | { kind: 'no-action-handler' };
+
 export interface InboxList {
   items: MessageView[];
   next_cursor: string | null;
@@ -72,11 +74,30 @@ export class InboxService {
   }
 
   /** opened / clicked / archive; null when the message is not this player's (or no longer shown). */
-  async act(player: PlayerRef, messageId: string, action: Exclude<PlayerAction, 'deliver' | 'read'>): Promise<MessageView | null> {
-    const outcome = await this.states.applyAction(player, messageId, action);
+  async act(
+    player: PlayerRef,
+    messageId: string,
+    action: Exclude<PlayerAction, 'deliver' | 'read'>,
+    buttonId: string | null = null,
+  ): Promise<MessageView | null> {
+    const outcome = await this.states.applyAction(player, messageId, action, buttonId);
     if (outcome === null) return null;
     this.events.publishChanged(outcome.row, outcome.events);
     return this.toView(outcome.row);
+  }
+
+  /**
+   * A button press (SPEC v2 §3): a url button records `clicked` with its id and answers its target; a button with
+   * neither link nor action only closes (nothing recorded). null: no such message or button.
+   */
+  async pressButton(player: PlayerRef, messageId: string, buttonId: string): Promise<ButtonPress | null> {
+    const row = await this.messages.findVisibleForPlayer(player, messageId);
+    const button = row === null ? undefined : this.views.button(row, buttonId);
+    if (button === undefined) return null;
+    if (button.action !== null) return { kind: 'no-action-handler' };
+    if (button.url === null) return { kind: 'pressed', link: null };
+    if ((await this.act(player, messageId, 'click', button.id)) === null) return null;
+    return { kind: 'pressed', link: button.url };
   }
 
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {

@@ -68,8 +68,8 @@ export class MessageStateRepository {
     });
   }
 
-  applyAction(player: PlayerRef, id: string, action: PlayerAction): Promise<ActionOutcome | null> {
-    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND brand = $3 AND ${VISIBLE}`, [id, player.id, player.brand], action);
+  applyAction(player: PlayerRef, id: string, action: PlayerAction, buttonId: string | null = null): Promise<ActionOutcome | null> {
+    return this.applyActionWhere(`id = $1 AND ext_user_id = $2 AND brand = $3 AND ${VISIBLE}`, [id, player.id, player.brand], action, buttonId);
   }
 
   // the signed token names the message: a click on an archived message's link still counts

@@ -190,6 +190,15 @@ export class MessageRepository {
     return this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = ANY($1::uuid[]) AND ${VISIBLE} ORDER BY created_at, id`, [ids]);
   }
 
+  async findVisibleForPlayer(player: PlayerRef, id: string): Promise<MessageRow | null> {
+    const rows: MessageRow[] = await this.dataSource.query(`SELECT ${COLUMNS} FROM messages WHERE id = $1 AND ext_user_id = $2 AND brand = $3 AND ${VISIBLE}`, [
+      id,
+      player.id,
+      player.brand,
+    ]);
+    return rows[0] ?? null;
+  }
+
   async countUnread(player: PlayerRef): Promise<number> {
     const rows = await namedQuery<{ count: number }>(this.dataSource, COUNT_UNREAD, [player.id, player.brand]);
     return rows[0].count;

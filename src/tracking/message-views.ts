@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import type { MessageRow } from '../messages/message.table';
 import { MessageView, toMessageView } from '../messages/message.view';
+import type { MessageButton } from '../messages/message-buttons';
 import { PopupPolicy } from '../messages/popup-policy';
 import { ClickLinks } from './click-links';
 
@@ -12,6 +13,10 @@ export class MessageViews {
     private readonly links: ClickLinks,
     private readonly popups: PopupPolicy,
   ) {}
+
+  button(row: MessageRow, buttonId: string): MessageButton | undefined {
+    return this.links.button(row, buttonId);
+  }
 
   of(row: MessageRow): MessageView {
     return toMessageView(row, { ctaLink: this.links.ctaLink(row), buttons: this.links.buttons(row), popup: this.popups.isPopup(row) });

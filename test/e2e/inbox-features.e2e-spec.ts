@@ -214,6 +214,50 @@ describe('inbox features (issue 16)', () => {
     });
   });
 
+  describe('button presses', () => {
+    const buttons = [
+      { id: 'claim', text: 'Claim', url: 'https://casino.example/claim' },
+      { id: 'close', text: 'Close' },
+      { id: 'join', text: 'Join', action: 'join_tournament' },
+    ];
+    const clicks = async (id: string): Promise<Array<{ button_id: string | null }>> =>
+      (await db.query<{ button_id: string | null }>(`SELECT button_id FROM message_events WHERE message_id = $1 AND event = 'clicked'`, [id])).rows;
+
+    it('a url button records clicked once with its id and answers its target; a close button records nothing', async () => {
+      const player = newPlayer();
+      const id = await post(player, { buttons });
+      const closed = await call<{ link: string | null }>(player, 'POST', `/inbox/messages/${id}/buttons/close`);
+      expect(closed).toEqual({ status: 200, body: { link: null } });
+      expect(await clicks(id)).toEqual([]);
+      const pressed = await call<{ link: string | null }>(player, 'POST', `/inbox/messages/${id}/buttons/claim`);
+      expect(pressed).toEqual({ status: 200, body: { link: 'https://casino.example/claim' } });
+      expect((await call(player, 'POST', `/inbox/messages/${id}/buttons/claim`)).status).toBe(200);
+      expect(await clicks(id)).toEqual([{ button_id: 'claim' }]);
+      expect((await list(player))[0].clicked_at).not.toBeNull();
+    });
+
+    it('an action button answers 409 (no action handler configured) and records nothing; unknown buttons and other players 404', async () => {
+      const [player, other] = [newPlayer(), newPlayer()];
+      const id = await post(player, { buttons });
+      const action = await call<{ message: string }>(player, 'POST', `/inbox/messages/${id}/buttons/join`);
+      expect(action.status).toBe(409);
+      expect(action.body.message).toBe('no action handler configured');
+      expect((await call(player, 'POST', `/inbox/messages/${id}/buttons/nope`)).status).toBe(404);
+      expect((await call(other, 'POST', `/inbox/messages/${id}/buttons/claim`)).status).toBe(404);
+      expect((await call(player, 'POST', `/inbox/messages/${id}/buttons/${'b'.repeat(65)}`)).status).toBe(400);
+      expect(await clicks(id)).toEqual([]);
+    });
+
+    it('the socket clicked event may carry button_id, kept on the clicked event', async () => {
+      const player = newPlayer();
+      const id = await post(player, { buttons });
+      const socket = await tab(player);
+      await socket.waitForMessages(1);
+      expect(await socket.emit('clicked', { id, button_id: 'claim' })).toEqual({ ok: true });
+      expect(await clicks(id)).toEqual([{ button_id: 'claim' }]);
+    });
+  });
+
   describe('popup arbitration', () => {
     it('with POPUP_MAX_PER_HOUR=2 the third normal message of the hour is not a popup, a high one still is, an inbox one never', async () => {
       const player = newPlayer();
