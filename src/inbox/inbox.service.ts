@@ -59,8 +59,9 @@ export class InboxService {
   async star(player: PlayerRef, messageId: string, starred: boolean): Promise<MessageView | null> {
     const row = await this.states.setStarred(player, messageId, starred);
     if (row === null) return null;
-    this.publisher.update(player, this.toView(row));
-    return this.toView(row);
+    const view = this.toView(row);
+    this.publisher.update(player, view);
+    return view;
   }
 
   /** Archives every listed message (of one category); no callbacks. */
