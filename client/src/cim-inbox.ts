@@ -62,6 +62,8 @@ export interface ListOptions {
   cursor?: string | null;
   /** only unread messages */
   unread?: boolean;
+  /** only favourites */
+  starred?: boolean;
   /** only this `extension.category` */
   category?: string;
   /** page size, 1–100 (default 20) */
@@ -73,31 +75,76 @@ export interface InboxPage {
   next_cursor: string | null;
 }
 
+/** Unread inbox messages: `count` in total, `categories` per `extension.category` (uncategorised ones only in `count`). */
+export interface UnreadCounts {
+  count: number;
+  categories: Record<string, number>;
+}
+
+/** Why a message was taken back (SPEC §7): the app removes it from the screen at once. */
+export type VoidReason = string;
+
 export interface Inbox {
   readonly status: InboxStatus;
   /** the last unread count the server pushed, null before the first */
   readonly unread: number | null;
-  /** each message once, however often the server re-sends it (it is acked for you) */
+  /** the last unread counts per category the server pushed, null before the first */
+  readonly unreadCategories: Readonly<Record<string, number>> | null;
+  /** each message once, however often the server re-sends it (it is acked for you), popups held or not */
   onMessage(listener: (message: MessageView) => void): Unsubscribe;
-  /** called at once with the current count when known, then on every change */
-  onUnread(listener: (count: number) => void): Unsubscribe;
-  /** a message changed state elsewhere (another tab, a click-tracking link, mark-all-read) */
+  /** called at once with the current count when known, then on every change (of the total or of a category) */
+  onUnread(listener: (count: number, categories: Readonly<Record<string, number>>) => void): Unsubscribe;
+  /** a message changed state elsewhere (another tab, a click-tracking link, mark-all-read, a favourite) */
   onUpdate(listener: (message: MessageView) => void): Unsubscribe;
+  /** a message was voided or suppressed by the operator: remove it from the screen now (its popup is closed for you) */
+  onVoid(listener: (id: string, reason: VoidReason) => void): Unsubscribe;
   /** called at once with the current status, then on every change */
   onStatus(listener: (status: InboxStatus) => void): Unsubscribe;
+  /**
+   * The popup to show now: one at a time, `high` priority first then the oldest, never one that expired, was voided
+   * or was opened elsewhere while it waited. Only deliveries the server marks `popup: true` come here. The next one
+   * comes after `closePopup()`. Popups that arrive before the first listener is added wait for it.
+   */
+  onPopup(listener: (message: MessageView) => void): Unsubscribe;
+  /** the popups waiting, in the order they will be shown; called at once, then on every change */
+  onPopupQueue(listener: (waiting: readonly MessageView[]) => void): Unsubscribe;
+  /** the popup on screen is gone (closed, followed, timed out): the next one may come */
+  closePopup(id: string): void;
+  /** no new popup is handed over until `releasePopups()` (a game round, a deposit, a KYC form); messages still arrive */
+  holdPopups(): void;
+  releasePopups(): void;
+  readonly popupsHeld: boolean;
   opened(id: string): Promise<void>;
-  clicked(id: string): Promise<void>;
+  /** `buttonId`: which of the message's buttons was pressed, recorded in the message's timeline */
+  clicked(id: string, buttonId?: string): Promise<void>;
   archive(id: string): Promise<void>;
+  star(id: string): Promise<void>;
+  unstar(id: string): Promise<void>;
+  /**
+   * Presses a button: a `url` button records the click and resolves its target in `link` (open it); a close button
+   * resolves `{ link: null }`; an `action` button runs the operator's action on the server and resolves its result.
+   */
+  pressButton(id: string, buttonId: string): Promise<ButtonPress>;
   list(options?: ListOptions): Promise<InboxPage>;
   /** marks every message read; returns how many changed */
   readAll(): Promise<number>;
+  /** archives every listed message, or only those of `category`; returns how many */
+  archiveAll(category?: string): Promise<number>;
   unreadCount(): Promise<number>;
+  unreadCounts(): Promise<UnreadCounts>;
   /** replaces the token (e.g. after `unauthorized`) and reconnects if needed */
   setToken(token: string): void;
   close(): void;
 }
 
 export type Unsubscribe = () => void;
+
+/** What pressing a button did: `link` to open (a `url` button), or an action's outcome. */
+export interface ButtonPress {
+  link: string | null;
+  ok?: boolean;
+  message?: string;
+}
 
 /** A refused REST call or socket action; `status` is the HTTP status when there was one. */
 export class InboxError extends Error {
@@ -115,21 +162,22 @@ export function createInbox(options: InboxOptions): Inbox {
 }
 
 type ActionReply = { ok: true } | { ok: false; error: string };
-type Action = 'opened' | 'clicked' | 'archive';
+type Action = 'opened' | 'clicked' | 'archive' | 'star' | 'unstar';
+interface ActionPayload {
+  id: string;
+  button_id?: string;
+}
 type Timer = ReturnType<typeof setTimeout>;
 
 interface ServerToClientEvents {
   message: (view: MessageView, ack?: () => void) => void;
   /** `as_of`: when the count was taken (µs); instances broadcast independently, so one may arrive after a newer one */
-  unread: (payload: { count: number; as_of?: number }) => void;
+  unread: (payload: { count: number; categories?: Record<string, number>; as_of?: number }) => void;
   update: (view: MessageView) => void;
+  void: (payload: { id: string; reason?: string }) => void;
 }
 
-interface ClientToServerEvents {
-  opened: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
-  clicked: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
-  archive: (payload: { id: string }, ack: (reply: ActionReply) => void) => void;
-}
+type ClientToServerEvents = Record<Action, (payload: ActionPayload, ack: (reply: ActionReply) => void) => void>;
 
 // the core runs in browsers and in Node; browser-only globals are looked up, never assumed
 interface BrowserGlobals {
@@ -140,6 +188,8 @@ interface BrowserGlobals {
 const env = globalThis as unknown as BrowserGlobals;
 
 const MAX_REMEMBERED_IDS = 10_000;
+// popups nobody shows (the page never listens, or holds for hours) do not grow without end: the oldest normal go first
+const MAX_WAITING_POPUPS = 100;
 // a refreshed token this close to its expiry is refreshed again before use
 const TOKEN_EXPIRY_MARGIN_MS = 10_000;
 const RECONNECT_DELAY_MS = 500;
@@ -153,13 +203,18 @@ class InboxClient implements Inbox {
   private readonly seen = new Set<string>();
   private readonly listeners = {
     message: new Set<(message: MessageView) => void>(),
-    unread: new Set<(count: number) => void>(),
+    unread: new Set<(count: number, categories: Readonly<Record<string, number>>) => void>(),
     update: new Set<(message: MessageView) => void>(),
+    void: new Set<(id: string, reason: VoidReason) => void>(),
     status: new Set<(status: InboxStatus) => void>(),
+    popup: new Set<(message: MessageView) => void>(),
+    popupQueue: new Set<(waiting: readonly MessageView[]) => void>(),
   };
+  private readonly popups = new PopupQueue();
   private token: string;
   private current: InboxStatus = 'connecting';
   private unreadCount_: number | null = null;
+  private unreadCategories_: Readonly<Record<string, number>> | null = null;
   private unreadAsOf = 0;
   private refreshing: Promise<string> | null = null;
   // a freshly refreshed token that is refused too means the player is signed out: stop there
@@ -199,18 +254,58 @@ class InboxClient implements Inbox {
     return this.unreadCount_;
   }
 
+  get unreadCategories(): Readonly<Record<string, number>> | null {
+    return this.unreadCategories_;
+  }
+
+  get popupsHeld(): boolean {
+    return this.popups.held;
+  }
+
   onMessage(listener: (message: MessageView) => void): Unsubscribe {
     return this.subscribe(this.listeners.message, listener);
   }
 
-  onUnread(listener: (count: number) => void): Unsubscribe {
+  onUnread(listener: (count: number, categories: Readonly<Record<string, number>>) => void): Unsubscribe {
     const unsubscribe = this.subscribe(this.listeners.unread, listener);
-    if (this.unreadCount_ !== null) this.call(listener, this.unreadCount_);
+    if (this.unreadCount_ !== null) this.call(() => listener(this.unreadCount_!, this.unreadCategories_ ?? {}), undefined);
     return unsubscribe;
   }
 
   onUpdate(listener: (message: MessageView) => void): Unsubscribe {
     return this.subscribe(this.listeners.update, listener);
+  }
+
+  onVoid(listener: (id: string, reason: VoidReason) => void): Unsubscribe {
+    return this.subscribe(this.listeners.void, listener);
+  }
+
+  onPopup(listener: (message: MessageView) => void): Unsubscribe {
+    const unsubscribe = this.subscribe(this.listeners.popup, listener);
+    // popups that arrived before the page listened are waiting for it
+    this.showNextPopup();
+    return unsubscribe;
+  }
+
+  onPopupQueue(listener: (waiting: readonly MessageView[]) => void): Unsubscribe {
+    const unsubscribe = this.subscribe(this.listeners.popupQueue, listener);
+    this.call(listener, this.popups.waiting());
+    return unsubscribe;
+  }
+
+  closePopup(id: string): void {
+    if (!this.popups.close(id)) return;
+    this.showNextPopup();
+  }
+
+  holdPopups(): void {
+    this.popups.held = true;
+  }
+
+  releasePopups(): void {
+    if (!this.popups.held) return;
+    this.popups.held = false;
+    this.showNextPopup();
   }
 
   onStatus(listener: (status: InboxStatus) => void): Unsubscribe {
@@ -223,12 +318,27 @@ class InboxClient implements Inbox {
     return this.act('opened', id);
   }
 
-  clicked(id: string): Promise<void> {
-    return this.act('clicked', id);
+  clicked(id: string, buttonId?: string): Promise<void> {
+    return this.act('clicked', id, buttonId);
   }
 
   archive(id: string): Promise<void> {
     return this.act('archive', id);
+  }
+
+  star(id: string): Promise<void> {
+    return this.act('star', id);
+  }
+
+  unstar(id: string): Promise<void> {
+    return this.act('unstar', id);
+  }
+
+  async pressButton(id: string, buttonId: string): Promise<ButtonPress> {
+    if (typeof id !== 'string' || id.length === 0) throw new InboxError('a message id is required');
+    if (typeof buttonId !== 'string' || buttonId.length === 0) throw new InboxError('a button id is required');
+    const press = await this.request<ButtonPress>('POST', `/inbox/messages/${encodeURIComponent(id)}/buttons/${encodeURIComponent(buttonId)}`);
+    return { ...press, link: press.link === null ? null : this.absolute(press.link) };
   }
 
   async list(options: ListOptions = {}): Promise<InboxPage> {
@@ -236,6 +346,7 @@ class InboxClient implements Inbox {
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.cursor) query.set('cursor', options.cursor);
     if (options.unread) query.set('unread', 'true');
+    if (options.starred) query.set('starred', 'true');
     if (options.category) query.set('category', options.category);
     const search = query.toString();
     const page = await this.request<InboxPage>('GET', `/inbox/messages${search ? `?${search}` : ''}`);
@@ -246,8 +357,18 @@ class InboxClient implements Inbox {
     return (await this.request<{ read: number }>('POST', '/inbox/read-all')).read;
   }
 
+  async archiveAll(category?: string): Promise<number> {
+    const search = category === undefined ? '' : `?${new URLSearchParams({ category }).toString()}`;
+    return (await this.request<{ archived: number }>('POST', `/inbox/archive-all${search}`)).archived;
+  }
+
   async unreadCount(): Promise<number> {
-    return (await this.request<{ count: number }>('GET', '/inbox/unread-count')).count;
+    return (await this.unreadCounts()).count;
+  }
+
+  async unreadCounts(): Promise<UnreadCounts> {
+    const counts = await this.request<{ count: number; categories?: Record<string, number> }>('GET', '/inbox/unread-count');
+    return { count: counts.count, categories: counts.categories ?? {} };
   }
 
   setToken(token: string): void {
@@ -263,6 +384,7 @@ class InboxClient implements Inbox {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.popups.clear();
     env.removeEventListener?.('online', this.onOnline);
     env.removeEventListener?.('offline', this.onOffline);
     this.socket.disconnect();
@@ -297,7 +419,9 @@ class InboxClient implements Inbox {
       if (typeof ack === 'function') ack();
       if (!isView(view) || this.seen.has(view.id)) return;
       this.remember(view.id);
-      this.emit(this.listeners.message, this.normalize(view));
+      const message = this.normalize(view);
+      this.emit(this.listeners.message, message);
+      if (message.popup === true && this.popups.add(message, MAX_WAITING_POPUPS)) this.showNextPopup();
     });
     this.socket.on('unread', (payload) => {
       const count = payload?.count;
@@ -307,13 +431,41 @@ class InboxClient implements Inbox {
         if (asOf < this.unreadAsOf) return;
         this.unreadAsOf = asOf;
       }
-      if (count === this.unreadCount_) return;
+      const categories = isCounts(payload.categories) ? payload.categories : {};
+      if (count === this.unreadCount_ && sameCounts(categories, this.unreadCategories_)) return;
       this.unreadCount_ = count;
-      this.emit(this.listeners.unread, count);
+      this.unreadCategories_ = categories;
+      for (const listener of [...this.listeners.unread]) this.call(() => listener(count, categories), undefined);
     });
     this.socket.on('update', (view) => {
-      if (isView(view)) this.emit(this.listeners.update, this.normalize(view));
+      if (!isView(view)) return;
+      const message = this.normalize(view);
+      // opened in another tab, or expired: the player has no use for its popup any more
+      if (this.popups.update(message)) this.popupQueueChanged();
+      this.emit(this.listeners.update, message);
     });
+    this.socket.on('void', (payload) => {
+      const id = payload?.id;
+      if (typeof id !== 'string') return;
+      const reason = typeof payload.reason === 'string' ? payload.reason : 'voided';
+      const wasOnScreen = this.popups.remove(id);
+      for (const listener of [...this.listeners.void]) this.call(() => listener(id, reason), undefined);
+      if (wasOnScreen) this.showNextPopup();
+      else this.popupQueueChanged();
+    });
+  }
+
+  /** Hands the next popup over when none is on screen and popups are not held; tells queue listeners what waits. */
+  private showNextPopup(): void {
+    if (this.closed) return;
+    const next = this.listeners.popup.size > 0 ? this.popups.next(Date.now()) : undefined;
+    this.popupQueueChanged();
+    if (next !== undefined) this.emit(this.listeners.popup, next);
+  }
+
+  private popupQueueChanged(): void {
+    if (this.listeners.popupQueue.size === 0) return;
+    this.emit(this.listeners.popupQueue, this.popups.waiting());
   }
 
   private async onUnauthorized(): Promise<void> {
@@ -373,12 +525,14 @@ class InboxClient implements Inbox {
   }
 
   /** Over the socket when connected (one round trip), else REST; both are answered by the same service. */
-  private async act(action: Action, id: string): Promise<void> {
+  private async act(action: Action, id: string, buttonId?: string): Promise<void> {
     if (typeof id !== 'string' || id.length === 0) throw new InboxError('a message id is required');
+    if (action === 'archive') this.forgetPopup(id);
     if (this.socket.connected) {
       let reply: ActionReply | undefined;
+      const payload: ActionPayload = buttonId === undefined ? { id } : { id, button_id: buttonId };
       try {
-        reply = (await this.socket.timeout(this.timeoutMs).emitWithAck(action, { id })) as ActionReply;
+        reply = (await this.socket.timeout(this.timeoutMs).emitWithAck(action, payload)) as ActionReply;
       } catch {
         // no answer in time: the REST call below is idempotent, so trying again there is safe
       }
@@ -387,7 +541,16 @@ class InboxClient implements Inbox {
     }
     const path = `/inbox/messages/${encodeURIComponent(id)}`;
     if (action === 'archive') await this.request('DELETE', path);
+    else if (action === 'star') await this.request('POST', `${path}/star`);
+    else if (action === 'unstar') await this.request('DELETE', `${path}/star`);
+    // REST has no button id for a plain click; a button press with its id goes through pressButton()
     else await this.request('POST', `${path}/${action}`);
+  }
+
+  /** An archived message's popup has no business showing any more. */
+  private forgetPopup(id: string): void {
+    if (this.popups.remove(id)) this.showNextPopup();
+    else this.popupQueueChanged();
   }
 
   private async request<T>(method: string, path: string, retried = false): Promise<T> {
@@ -420,11 +583,18 @@ class InboxClient implements Inbox {
 
   /** Click-tracking links are relative unless the server has PUBLIC_URL: make them point at the server. */
   private normalize(view: MessageView): MessageView {
-    if (view.cta_link === null || /^https?:\/\//i.test(view.cta_link)) return view;
+    const buttons = Array.isArray(view.buttons)
+      ? view.buttons.map((button) => ({ ...button, link: button.link === null ? null : this.absolute(button.link) }))
+      : [];
+    return { ...view, cta_link: view.cta_link === null ? null : this.absolute(view.cta_link), buttons };
+  }
+
+  private absolute(link: string): string | null {
+    if (/^https?:\/\//i.test(link)) return link;
     try {
-      return { ...view, cta_link: new URL(view.cta_link, `${this.apiBase}/`).href };
+      return new URL(link, `${this.apiBase}/`).href;
     } catch {
-      return { ...view, cta_link: null };
+      return null;
     }
   }
 
@@ -452,7 +622,7 @@ class InboxClient implements Inbox {
     if (!this.socket.connected && this.current === 'reconnecting') this.setStatus('offline');
   };
 
-  private subscribe<T>(set: Set<(value: T) => void>, listener: (value: T) => void): Unsubscribe {
+  private subscribe<L>(set: Set<L>, listener: L): Unsubscribe {
     set.add(listener);
     return () => void set.delete(listener);
   }
@@ -471,6 +641,96 @@ class InboxClient implements Inbox {
       });
     }
   }
+}
+
+/**
+ * The popups of one inbox: at most one on screen, the rest waiting. `next()` picks `high` first, then the oldest
+ * (`created_at`, then arrival), skipping any that expired while they waited.
+ */
+class PopupQueue {
+  held = false;
+  private onScreen: string | null = null;
+  private readonly queued = new Map<string, { view: MessageView; arrival: number }>();
+  private arrivals = 0;
+
+  /** false when it was already queued or on screen */
+  add(view: MessageView, limit: number): boolean {
+    if (this.onScreen === view.id || this.queued.has(view.id)) return false;
+    this.queued.set(view.id, { view, arrival: this.arrivals++ });
+    while (this.queued.size > limit) {
+      const waiting = this.ordered();
+      this.queued.delete((waiting.find((queued) => queued.priority !== 'high') ?? waiting[0]).id);
+    }
+    return true;
+  }
+
+  /** The popup to show now, or undefined (one on screen, held, or none waiting); expired ones are dropped. */
+  next(now: number): MessageView | undefined {
+    this.dropExpired(now);
+    if (this.held || this.onScreen !== null) return undefined;
+    const [first] = this.ordered();
+    if (first === undefined) return undefined;
+    this.queued.delete(first.id);
+    this.onScreen = first.id;
+    return first;
+  }
+
+  close(id: string): boolean {
+    if (this.onScreen !== id) return false;
+    this.onScreen = null;
+    return true;
+  }
+
+  /** Removes it wherever it is; true when it was on screen. */
+  remove(id: string): boolean {
+    this.queued.delete(id);
+    return this.close(id);
+  }
+
+  /** A changed message: dropped when it was opened elsewhere or has expired, else kept up to date; true if the queue changed. */
+  update(view: MessageView): boolean {
+    const entry = this.queued.get(view.id);
+    if (entry === undefined) return false;
+    if (view.opened_at !== null || isExpired(view, Date.now())) this.queued.delete(view.id);
+    else entry.view = view;
+    return true;
+  }
+
+  waiting(): MessageView[] {
+    this.dropExpired(Date.now());
+    return this.ordered();
+  }
+
+  clear(): void {
+    this.queued.clear();
+    this.onScreen = null;
+  }
+
+  private dropExpired(now: number): void {
+    for (const [id, { view }] of this.queued) if (isExpired(view, now)) this.queued.delete(id);
+  }
+
+  private ordered(): MessageView[] {
+    return [...this.queued.values()]
+      .sort((a, b) => rank(a.view) - rank(b.view) || Date.parse(a.view.created_at) - Date.parse(b.view.created_at) || a.arrival - b.arrival)
+      .map((entry) => entry.view);
+  }
+}
+
+const rank = (view: MessageView): number => (view.priority === 'high' ? 0 : 1);
+
+function isExpired(view: MessageView, now: number): boolean {
+  return view.expires_at !== null && Date.parse(view.expires_at) <= now;
+}
+
+function isCounts(value: unknown): value is Record<string, number> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((count) => typeof count === 'number');
+}
+
+function sameCounts(a: Record<string, number>, b: Record<string, number> | null): boolean {
+  if (b === null) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
 function isView(value: unknown): value is MessageView {

@@ -72,9 +72,15 @@ class Recorder {
   readonly updates: MessageView[] = [];
   readonly unread: number[] = [];
   readonly statuses: InboxStatus[] = [];
+  /** what the app was told to show as a popup, in order */
+  readonly popups: MessageView[] = [];
+  /** the waiting popups' ids, as last told */
+  waiting: string[] = [];
 
   constructor(readonly inbox: Inbox) {
     inbox.onMessage((message) => this.messages.push(message));
+    inbox.onPopup((message) => this.popups.push(message));
+    inbox.onPopupQueue((queue) => (this.waiting = queue.map((message) => message.id)));
     inbox.onUpdate((message) => this.updates.push(message));
     inbox.onUnread((count) => this.unread.push(count));
     inbox.onStatus((status) => this.statuses.push(status));
@@ -296,6 +302,144 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     expect((await sdk.inbox.list({ unread: true })).items.map((item) => item.id)).toEqual([d]);
     expect(await sdk.inbox.readAll()).toBe(1);
     await sdk.until(() => sdk.unread.at(-1) === 0, 'unread 0');
+  });
+
+  describe('popups', () => {
+    const popupIds = (sdk: Recorder): string[] => sdk.popups.map((message) => message.id);
+
+    it('holds popups but not messages, then shows them one at a time: high first, then the oldest', async () => {
+      const playerId = newPlayer();
+      const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+      await sdk.status('connected');
+      sdk.inbox.holdPopups();
+      expect(sdk.inbox.popupsHeld).toBe(true);
+      const older = await post(playerId, { display: 'both' });
+      const popupOnly = await post(playerId, { display: 'popup' });
+      const high = await post(playerId, { priority: 'high' });
+      const inboxOnly = await post(playerId, { display: 'inbox' });
+
+      // nothing is lost from onMessage while held, and each is delivered: the player's device has it
+      await sdk.until(() => sdk.messages.length === 4, 'all four messages while popups are held');
+      expect(sdk.messages.map((message) => message.id)).toEqual([older, popupOnly, high, inboxOnly]);
+      for (const id of [older, popupOnly, high, inboxOnly]) {
+        await sdk.until(
+          () => smartico.requests.some((request) => request.query.ext_message_id === id && request.query.status === 'delivered'),
+          `the delivered callback of ${id}`,
+        );
+      }
+      expect(sdk.popups).toEqual([]);
+      // an inbox-only message (popup: false) never waits for the popup slot
+      expect(sdk.waiting).toEqual([high, older, popupOnly]);
+
+      sdk.inbox.releasePopups();
+      expect(popupIds(sdk)).toEqual([high]);
+      await expectQuietFor(200, 'popups while one is on screen', () => sdk.popups.length);
+      expect(sdk.waiting).toEqual([older, popupOnly]);
+
+      sdk.inbox.closePopup(older); // not the one on screen: changes nothing
+      expect(popupIds(sdk)).toEqual([high]);
+      sdk.inbox.closePopup(high);
+      expect(popupIds(sdk)).toEqual([high, older]);
+      sdk.inbox.closePopup(older);
+      expect(popupIds(sdk)).toEqual([high, older, popupOnly]);
+      sdk.inbox.closePopup(popupOnly);
+      expect(sdk.waiting).toEqual([]);
+      await expectQuietFor(200, 'popups after the queue ran dry', () => sdk.popups.length);
+      expect(popupIds(sdk)).toEqual([high, older, popupOnly]);
+    });
+
+    it('shows a popup at once when none is on screen; a later one waits its turn, high or not, and a hold keeps it waiting', async () => {
+      const playerId = newPlayer();
+      const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+      await sdk.status('connected');
+      const first = await post(playerId);
+      await sdk.until(() => sdk.popups.length === 1, 'the first popup');
+      const urgent = await post(playerId, { priority: 'high' });
+      await sdk.until(() => sdk.waiting.length === 1, 'the high one waiting');
+      expect(popupIds(sdk)).toEqual([first]);
+
+      // a game round starts while the first is on screen: it stays, the next waits for the round to end
+      sdk.inbox.holdPopups();
+      sdk.inbox.closePopup(first);
+      expect(popupIds(sdk)).toEqual([first]);
+      expect(sdk.waiting).toEqual([urgent]);
+      sdk.inbox.releasePopups();
+      expect(popupIds(sdk)).toEqual([first, urgent]);
+    });
+
+    it('drops a popup that expired while it waited, one opened in another tab and one archived here', async () => {
+      const playerId = newPlayer();
+      const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+      await sdk.status('connected');
+      sdk.inbox.holdPopups();
+      const expiresAt = new Date(Date.now() + 1_500).toISOString();
+      const expiring = await post(playerId, { expires_at: expiresAt });
+      const openedElsewhere = await post(playerId);
+      const archived = await post(playerId);
+      const kept = await post(playerId);
+      await sdk.until(() => sdk.waiting.length === 4, 'four popups waiting');
+
+      // another device opens one: the server tells every tab, and its popup is of no use any more
+      const response = await fetch(`${sut.url}/inbox/messages/${openedElsewhere}/opened`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await playerToken(playerId)}` },
+      });
+      expect(response.status).toBe(200);
+      await sdk.until(() => !sdk.waiting.includes(openedElsewhere), 'the popup opened elsewhere leaves the queue');
+      await sdk.inbox.archive(archived);
+      expect(sdk.waiting).not.toContain(archived);
+
+      await sdk.until(() => Date.now() > Date.parse(expiresAt) + 50, 'the expiry to pass', 5_000);
+      sdk.inbox.releasePopups();
+      expect(popupIds(sdk)).toEqual([kept]);
+      sdk.inbox.closePopup(kept);
+      await expectQuietFor(200, 'popups after the only live one', () => sdk.popups.length);
+      expect(popupIds(sdk)).toEqual([kept]);
+      expect(sdk.messages.map((message) => message.id)).toEqual([expiring, openedElsewhere, archived, kept]);
+    });
+  });
+
+  it('stars, presses buttons, archives all and keeps unread counts per category', async () => {
+    const playerId = newPlayer();
+    const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+    const categories: Array<Record<string, number>> = [];
+    sdk.inbox.onUnread((_count, perCategory) => categories.push({ ...perCategory }));
+    await sdk.status('connected');
+    const promo = await post(playerId, {
+      category: 'promo',
+      buttons: [
+        { id: 'deposit', text: 'Deposit', url: 'https://casino.example/deposit' },
+        { id: 'later', text: 'Later' },
+      ],
+    });
+    const news = await post(playerId, { category: 'news' });
+    await sdk.until(() => categories.some((counts) => counts.promo === 1 && counts.news === 1), 'counts per category');
+    expect(sdk.inbox.unreadCategories).toEqual({ promo: 1, news: 1 });
+    expect(await sdk.inbox.unreadCounts()).toEqual({ count: 2, categories: { promo: 1, news: 1 } });
+
+    await sdk.inbox.star(news);
+    expect((await sdk.inbox.list({ starred: true })).items.map((item) => item.id)).toEqual([news]);
+    await sdk.inbox.unstar(news);
+    expect((await sdk.inbox.list({ starred: true })).items).toEqual([]);
+
+    const view = sdk.messages.find((message) => message.id === promo)!;
+    expect(view.buttons.map((button) => [button.id, button.link === null ? null : new URL(button.link).origin])).toEqual([
+      ['deposit', new URL(sut.url).origin],
+      ['later', null],
+    ]);
+    expect(await sdk.inbox.pressButton(promo, 'deposit')).toEqual({ link: 'https://casino.example/deposit' });
+    expect(await sdk.inbox.pressButton(promo, 'later')).toEqual({ link: null });
+    await expect(sdk.inbox.pressButton(promo, 'nope')).rejects.toMatchObject({ status: 404 });
+    await sdk.until(
+      () => smartico.requests.some((request) => request.query.ext_message_id === promo && request.query.status === 'clicked'),
+      'the clicked callback of the button press',
+    );
+
+    expect(await sdk.inbox.archiveAll('news')).toBe(1);
+    await sdk.until(() => sdk.inbox.unreadCategories?.news === undefined, 'news gone from the counts');
+    expect((await sdk.inbox.list()).items.map((item) => item.id)).toEqual([promo]);
+    expect(await sdk.inbox.archiveAll()).toBe(1);
+    expect((await sdk.inbox.list()).items).toEqual([]);
   });
 
   it('closes for good: status "closed", nothing more is handed to the app', async () => {
