@@ -13,6 +13,7 @@ import { InboxModule } from './inbox/inbox.module';
 import { LimitsModule } from './limits/limits.module';
 import { RateLimitStore } from './limits/rate-limit.store';
 import { MetricsModule } from './metrics/metrics.module';
+import { OperatorModule } from './operator/operator.module';
 import { SupportModule } from './support/support.module';
 import { TrackingModule } from './tracking/tracking.module';
 
@@ -44,6 +45,7 @@ export class AppModule {
         InboxModule,
         TrackingModule,
         SupportModule,
+        OperatorModule,
         ...(config.devMode ? [DevModule] : []),
         ...(config.devMode || config.demo === true ? [DemoModule] : []),
       ],

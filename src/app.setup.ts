@@ -94,6 +94,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<INestAp
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'player token; sub = ext_user_id' }, 'player')
     // addBearerAuth would add bearerFormat: JWT; support keys are plain strings
     .addSecurity('support', { type: 'http', scheme: 'bearer', description: 'one of SUPPORT_API_KEYS' })
+    .addSecurity('operator', { type: 'http', scheme: 'bearer', description: "one of OPERATOR_API_KEYS, or a brand's operatorApiKeys" })
     .build();
   const document = SwaggerModule.createDocument(app, openApi);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 
-/** Requests carry who is calling once the auth guard has run: a player, or a support key's index. */
+/** Requests carry who is calling once the auth guard has run: a player, or a support or operator key's index. */
 interface IdentifiedRequest {
   player?: { brand: string; id: string };
   supportKeyIndex?: number;
+  operatorKeyIndex?: number;
   ip?: string;
 }
 
@@ -19,5 +20,6 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
 function trackerOf(request: IdentifiedRequest): string {
   if (request.player !== undefined) return `player:${request.player.brand}:${request.player.id}`;
   if (request.supportKeyIndex !== undefined) return `support-key:${request.supportKeyIndex}`;
+  if (request.operatorKeyIndex !== undefined) return `operator-key:${request.operatorKeyIndex}`;
   return `ip:${request.ip ?? 'unknown'}`;
 }

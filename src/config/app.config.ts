@@ -42,6 +42,8 @@ export interface AppConfig {
   callbackAllowedHosts: string[];
   player: PlayerAuthConfig;
   supportApiKeys: string[];
+  /** bearer keys of the operator API (SPEC v2 §7), every brand */
+  operatorApiKeys: string[];
   redisUrl?: string;
   logLevel: LogLevel;
   dbPoolSize: number;
@@ -104,6 +106,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     playerJwtSecret: raw.PLAYER_JWT_SECRET,
     playerJwksUrl: raw.PLAYER_JWKS_URL,
     supportApiKeys: raw.SUPPORT_API_KEYS,
+    operatorApiKeys: raw.OPERATOR_API_KEYS,
   });
   return {
     port: raw.PORT,
@@ -123,6 +126,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
       audience: raw.PLAYER_JWT_AUDIENCE,
     },
     supportApiKeys: raw.SUPPORT_API_KEYS,
+    operatorApiKeys: raw.OPERATOR_API_KEYS,
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     dbPoolSize: raw.DB_POOL_SIZE,

@@ -98,6 +98,7 @@ export const envSchema = z.object({
   PLAYER_JWT_ISSUER: optionalString,
   PLAYER_JWT_AUDIENCE: optionalString,
   SUPPORT_API_KEYS: commaList,
+  OPERATOR_API_KEYS: commaList,
   REDIS_URL: optionalString.pipe(
     z
       .string()
@@ -184,6 +185,7 @@ export interface GlobalKeys {
   playerJwtSecret?: string;
   playerJwksUrl?: string;
   supportApiKeys: string[];
+  operatorApiKeys: string[];
 }
 
 /** Parses CIM_BRANDS against the gateways' brands: every entry names a brand a gateway has, and no key serves two brands. */
@@ -213,6 +215,7 @@ export function parseBrandKeys(json: string | undefined, gateways: GatewayConfig
   claim(-1, 'playerJwtSecret', global.playerJwtSecret, '');
   claim(-1, 'playerJwksUrl', global.playerJwksUrl, '');
   for (const key of global.supportApiKeys) claim(-1, 'supportApiKeys', key, '');
+  for (const key of global.operatorApiKeys) claim(-1, 'operatorApiKeys', key, '');
   brands.forEach((brand, index) => {
     if (!gatewayBrands.has(brand.id)) {
       throw new ConfigError(`CIM_BRANDS is invalid at [${index}].[id]: no gateway in CIM_GATEWAYS has brand "${brand.id}"`);

@@ -14,6 +14,13 @@ export interface ServerToClientEvents {
   unread: (payload: UnreadBadge) => void;
   /** a message changed state elsewhere (another tab, the REST API, expiry) */
   update: (view: MessageView) => void;
+  /** the operator took the message back (SPEC v2 §7): remove it from the screen, popup included */
+  void: (payload: VoidNotice) => void;
+}
+
+export interface VoidNotice {
+  id: string;
+  reason: string;
 }
 
 export interface ClientToServerEvents {

@@ -4,7 +4,7 @@ import type { Namespace } from 'socket.io';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { MessageView } from '../messages/message.view';
 import type { PlayerRef } from '../messages/player-ref';
-import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData } from './inbox.events';
+import { AcceptedItem, ClientToServerEvents, InterServerEvents, playerRoom, ServerToClientEvents, SocketData, VoidNotice } from './inbox.events';
 import type { UnreadBadge } from './unread-badges';
 
 /** The PostgreSQL adapter's heartbeats among instances: every FANOUT_HEARTBEAT_MS, a peer gone after five missed. */
@@ -36,6 +36,10 @@ export class InboxPublisher {
 
   update(player: PlayerRef, view: MessageView): void {
     this.toRoom(player, (room) => room.emit('update', view));
+  }
+
+  voided(player: PlayerRef, notice: VoidNotice): void {
+    this.toRoom(player, (room) => room.emit('void', notice));
   }
 
   unread(player: PlayerRef, badge: UnreadBadge): void {

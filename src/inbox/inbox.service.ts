@@ -103,8 +103,10 @@ export class InboxService {
 
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {
     const player = { brand: row.brand, id: row.ext_user_id };
-    if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
-    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired')) {
+    // a voided message's view is of no use to anyone: the tabs drop it
+    if (events.includes('voided')) this.publisher.voided(player, { id: row.id, reason: row.void_reason ?? 'voided' });
+    else if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
+    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired' || event === 'voided')) {
       this.publisher.unread(player, await this.badges.of(player));
     }
   }

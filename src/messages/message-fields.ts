@@ -5,7 +5,7 @@ import { sanitizeRichBody } from './rich-body';
 export type MessageDisplay = 'popup' | 'inbox' | 'both';
 export type MessagePriority = 'high' | 'normal';
 
-export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at' | 'body_html'>;
+export type WellKnownFields = Pick<NewMessage, 'display' | 'priority' | 'category' | 'expires_at' | 'body_html' | 'group_key'>;
 
 const DISPLAYS: readonly string[] = ['popup', 'inbox', 'both'];
 
@@ -14,12 +14,14 @@ export function readWellKnownFields(extension: Record<string, unknown> | undefin
   const display = extension?.display;
   const priority = extension?.priority;
   const category = extension?.category;
+  const group = extension?.group;
   return {
     display: typeof display === 'string' && DISPLAYS.includes(display) ? (display as MessageDisplay) : 'both',
     priority: priority === 'high' ? 'high' : 'normal',
     category: typeof category === 'string' && category.length > 0 ? category.slice(0, 255) : null,
     expires_at: parseExpiry(extension?.expires_at),
     body_html: sanitizeRichBody(extension?.body_html),
+    group_key: typeof group === 'string' && group.length > 0 ? group.slice(0, 255) : null,
   };
 }
 

@@ -36,6 +36,22 @@ export interface ActionOutcome {
   events: MessageEvent[];
 }
 
+/** Which messages a void takes back (SPEC v2 §7): every given field must match. */
+export interface VoidMatch {
+  brand: string | null;
+  extUserId: string | null;
+  id: string | null;
+  gatewayId: string | null;
+  imUid: string | null;
+  group: string | null;
+}
+
+export interface VoidedMessage {
+  row: MessageRow;
+  /** never delivered: it failed with the void, and its `failed` callback is queued */
+  failed: boolean;
+}
+
 /** Each change records its events and enqueues its callbacks in the same statement or transaction. */
 @Injectable()
 export class MessageStateRepository {
@@ -84,6 +100,8 @@ export class MessageStateRepository {
       const locked: MessageRow[] = await manager.query(`SELECT ${COLUMNS} FROM messages WHERE ${where} FOR UPDATE`, params);
       const current = locked[0];
       if (current === undefined) return null;
+      // taken back by the operator: its links still lead somewhere, but nothing more is recorded
+      if (current.voided_at !== null) return { row: current, events: [] };
       const plan = planTransition(current, action);
       if (plan.set.length === 0) return { row: current, events: [] };
       const row = await this.setNow(manager, id, plan.set);
@@ -150,6 +168,43 @@ export class MessageStateRepository {
        ${enqueueCallbacksSql(`SELECT $1::uuid, event FROM unnest($2::text[]) AS u(event)`)}`,
       [id, events, buttonId],
     );
+  }
+
+  /**
+   * One statement: every matching message not yet voided is voided with its event; one never delivered (nor failed)
+   * fails too and queues its `failed` callback. Concurrent voids of one message void it once (the second re-checks
+   * `voided_at` after the first's lock).
+   */
+  async voidMessages(match: VoidMatch, reason: string): Promise<VoidedMessage[]> {
+    const params: unknown[] = [reason];
+    const param = (value: unknown, type: string): string => `$${params.push(value)}::${type}`;
+    const where = ['voided_at IS NULL'];
+    if (match.id !== null) where.push(`id = ${param(match.id, 'uuid')}`);
+    if (match.gatewayId !== null) where.push(`gateway_id = ${param(match.gatewayId, 'text')}`);
+    if (match.imUid !== null) where.push(`im_uid = ${param(match.imUid, 'text')}`);
+    if (match.group !== null) where.push(`group_key = ${param(match.group, 'text')}`);
+    if (match.brand !== null) where.push(`brand = ${param(match.brand, 'text')}`);
+    if (match.extUserId !== null) where.push(`ext_user_id = ${param(match.extUserId, 'text')}`);
+    const rows: Array<MessageRow & { fails: boolean }> = await this.dataSource.query(
+      `WITH target AS (
+         SELECT id, (delivered_at IS NULL AND failed_at IS NULL) AS fails FROM messages WHERE ${where.join(' AND ')} FOR UPDATE
+       ), voided AS (
+         UPDATE messages m SET voided_at = now(), void_reason = $1::text,
+                failed_at = CASE WHEN target.fails THEN now() ELSE m.failed_at END
+           FROM target WHERE m.id = target.id
+         RETURNING m.*, target.fails
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at)
+         SELECT id, 'voided', voided_at FROM voided
+         UNION ALL
+         SELECT id, 'failed', failed_at FROM voided WHERE fails
+       ), enqueued AS (
+         ${enqueueCallbacksSql(`SELECT id, 'failed' FROM voided WHERE fails`)}
+       )
+       SELECT ${COLUMNS}, fails FROM voided ORDER BY created_at, id`,
+      params,
+    );
+    return rows.map(({ fails, ...row }) => ({ row, failed: fails }));
   }
 
   async failExpiredUndelivered(limit: number): Promise<MessageRow[]> {

@@ -3,7 +3,7 @@ import type { MessageRow } from './message.table';
 // The migrations' CHECK constraints list the same values (src/database/table.spec.ts compares them).
 
 /** Every event a message records, in funnel order (`expired` sets no column: expires_at says it). */
-export const MESSAGE_EVENTS = ['delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired'] as const;
+export const MESSAGE_EVENTS = ['delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired', 'voided'] as const;
 export type MessageEvent = (typeof MESSAGE_EVENTS)[number];
 
 export const EVENT_COLUMNS = {
@@ -13,10 +13,11 @@ export const EVENT_COLUMNS = {
   clicked: 'clicked_at',
   archived: 'archived_at',
   failed: 'failed_at',
+  voided: 'voided_at',
 } as const satisfies Partial<Record<MessageEvent, keyof MessageRow>>;
 
 export type PlayerAction = 'deliver' | 'open' | 'click' | 'read' | 'archive';
-type PlayerEvent = Exclude<keyof typeof EVENT_COLUMNS, 'failed'>;
+type PlayerEvent = Exclude<keyof typeof EVENT_COLUMNS, 'failed' | 'voided'>;
 export type StateColumn = (typeof EVENT_COLUMNS)[PlayerEvent];
 
 // a click nobody saw open still means delivered, opened and read

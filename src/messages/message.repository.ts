@@ -9,7 +9,7 @@ import { MessageRow, messageTable, NewMessage } from './message.table';
 import { playerKey, PlayerRef } from './player-ref';
 
 const COLUMNS = messageTable.list();
-export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
+export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND voided_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
 
 // exported for bench/explain-support.ts
 export const COUNT_UNREAD = {

@@ -18,6 +18,7 @@ export const messageTable = defineTable('messages', {
   expires_at: timestamptz().orNull(),
   body_html: text().orNull(),
   popup_allowed: boolean(),
+  group_key: text().orNull(),
   created_at: timestamptz().notInserted(),
   delivered_at: timestamptz().orNull().notInserted(),
   opened_at: timestamptz().orNull().notInserted(),
@@ -26,6 +27,8 @@ export const messageTable = defineTable('messages', {
   archived_at: timestamptz().orNull().notInserted(),
   failed_at: timestamptz().orNull().notInserted(),
   starred_at: timestamptz().orNull().notInserted(),
+  voided_at: timestamptz().orNull().notInserted(),
+  void_reason: text().orNull().notInserted(),
 });
 
 /** Every state change of a message, written in the transaction that makes it. */

@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 
-import { SecretMatcher } from '../common/secret-matcher';
+import { bearerToken, brandKeyMatcher, KeyHolder } from '../common/bearer-keys';
+import type { SecretMatcher } from '../common/secret-matcher';
 import { APP_CONFIG, AppConfig } from '../config/app.config';
 import type { BrandScope } from '../config/brand-scope';
 
@@ -14,20 +15,18 @@ export type SupportRequest = FastifyRequest & { supportKeyIndex?: number; suppor
  */
 @Injectable()
 export class SupportAuthGuard implements CanActivate {
-  private readonly matcher: SecretMatcher<{ index: number; scope: BrandScope }>;
+  private readonly matcher: SecretMatcher<KeyHolder>;
 
   constructor(@Inject(APP_CONFIG) config: Pick<AppConfig, 'supportApiKeys' | 'brands'>) {
-    const keys: Array<[string, BrandScope]> = [
-      ...config.supportApiKeys.map((key): [string, BrandScope] => [key, null]),
-      ...(config.brands ?? []).flatMap((brand) => brand.supportApiKeys.map((key): [string, BrandScope] => [key, brand.id])),
-    ];
-    this.matcher = new SecretMatcher(keys.map(([key, scope], index) => [key, { index, scope }] as const));
+    this.matcher = brandKeyMatcher(
+      config.supportApiKeys,
+      (config.brands ?? []).map((brand) => ({ id: brand.id, keys: brand.supportApiKeys })),
+    );
   }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<SupportRequest>();
-    const presented = /^Bearer ([^\s]+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    const key = this.matcher.match(presented);
+    const key = this.matcher.match(bearerToken(request.headers.authorization));
     if (key === undefined) throw new UnauthorizedException('a valid support API key is required');
     request.supportKeyIndex = key.index;
     request.supportScope = key.scope;

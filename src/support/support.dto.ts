@@ -139,6 +139,9 @@ export class SupportMessageViewDto extends MessageViewDto {
     example: 'https://api.smartico.ai/cim/callback?label=7',
   })
   callback_url!: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when the operator voided it' }) voided_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'the reason given to the void' }) void_reason!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'extension.group, what a void by group matches' }) group!: string | null;
 }
 
 export class SupportMessageListDto {

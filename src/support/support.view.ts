@@ -15,6 +15,11 @@ export interface SupportMessageView extends MessageView {
   status: FurthestStatus;
   archived_at: string | null;
   callback_url: string;
+  /** when the operator took it back (SPEC v2 §7), and why */
+  voided_at: string | null;
+  void_reason: string | null;
+  /** extension.group, what a void by group matches */
+  group: string | null;
 }
 
 export function toSupportView(row: SupportRow, view: MessageView): SupportMessageView {
@@ -26,5 +31,8 @@ export function toSupportView(row: SupportRow, view: MessageView): SupportMessag
     status: row.status,
     archived_at: row.archived_at === null ? null : row.archived_at.toISOString(),
     callback_url: row.callback_url,
+    voided_at: row.voided_at === null ? null : row.voided_at.toISOString(),
+    void_reason: row.void_reason,
+    group: row.group_key,
   };
 }

@@ -63,15 +63,17 @@ describe('operations routes', () => {
         'GET /support/messages/{id}',
         'GET /support/players/{ext_user_id}',
         'POST /support/messages/{id}/callbacks/retry',
+        'POST /operator/messages/void',
         'GET /health',
         'GET /health/ready',
         'GET /metrics',
       ]),
     );
-    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['gateway', 'player', 'support']);
+    expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['gateway', 'operator', 'player', 'support']);
     expect(document.paths['/gateway/custom-im'].post.security).toEqual([{ gateway: [] }]);
     expect(document.paths['/inbox/messages'].get.security).toEqual([{ player: [] }]);
     expect(document.paths['/support/messages'].get.security).toEqual([{ support: [] }]);
+    expect(document.paths['/operator/messages/void'].post.security).toEqual([{ operator: [] }]);
     for (const [route, methods] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(methods)) {
         expect([route, method, Object.keys(operation.responses).length > 0]).toEqual([route, method, true]);

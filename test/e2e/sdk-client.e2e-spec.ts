@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AddressInfo, createConnection, createServer, Server, Socket } from 'node:net';
 
 import { createInbox, Inbox, InboxStatus, MessageView } from '../../client/src/cim-inbox';
-import { createTestApp, TestApp } from '../utils/create-test-app';
+import { createTestApp, OPERATOR_KEY, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { customIm, postGateway } from '../utils/gateway-client';
@@ -397,6 +397,39 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
       expect(popupIds(sdk)).toEqual([kept]);
       expect(sdk.messages.map((message) => message.id)).toEqual([expiring, openedElsewhere, archived, kept]);
     });
+  });
+
+  it('removes a voided message at once: onVoid, its popup closed and the next one shown, a waiting one dropped', async () => {
+    const playerId = newPlayer();
+    const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+    const voids: Array<[string, string]> = [];
+    sdk.inbox.onVoid((id, reason) => voids.push([id, reason]));
+    await sdk.status('connected');
+    const onScreen = await post(playerId);
+    await sdk.until(() => sdk.popups.length === 1, 'the first popup');
+    const waiting = await post(playerId);
+    const next = await post(playerId);
+    await sdk.until(() => sdk.waiting.length === 2, 'two popups waiting');
+
+    const voidIt = async (id: string, reason: string): Promise<void> => {
+      const response = await fetch(`${sut.url}/operator/messages/void`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OPERATOR_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id, reason }),
+      });
+      expect(response.status).toBe(200);
+    };
+    await voidIt(waiting, 'claimed');
+    await sdk.until(() => voids.length === 1, 'the void of the waiting one');
+    expect(sdk.waiting).toEqual([next]);
+    await voidIt(onScreen, 'expired early');
+    await sdk.until(() => voids.length === 2, 'the void of the one on screen');
+    expect(voids).toEqual([
+      [waiting, 'claimed'],
+      [onScreen, 'expired early'],
+    ]);
+    // the page was told to take it down; the next one comes without a closePopup
+    expect(sdk.popups.map((message) => message.id)).toEqual([onScreen, next]);
   });
 
   it('stars, presses buttons, archives all and keeps unread counts per category', async () => {

@@ -217,6 +217,9 @@ describe('support API (SPEC §5)', () => {
         status: 'accepted',
         archived_at: null,
         callback_url: smartico.url('/cb?label=7'),
+        voided_at: null,
+        void_reason: null,
+        group: null,
       });
       expect(page.items[1]).toMatchObject({ display: 'popup', archived_at: null });
       expect(page.items[0].archived_at).toEqual(expect.any(String));

@@ -14,6 +14,7 @@ export const GATEWAY_A = { id: 'brand-a', authorization: 'Secret-A-0123456789', 
 export const GATEWAY_B = { id: 'brand-b', authorization: 'Secret-B-9876543210', apiKey: 'api-key-b', brand: 'default' };
 export const PLAYER_JWT_SECRET = 'test-player-secret-that-is-at-least-32-bytes-long';
 export const SUPPORT_KEY = 'support-key-0123456789';
+export const OPERATOR_KEY = 'operator-key-0123456789';
 
 export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = {}): AppConfig {
   return {
@@ -26,6 +27,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     callbackAllowedHosts: ['*.smartico.ai', '127.0.0.1', 'localhost'],
     player: { jwtSecret: PLAYER_JWT_SECRET },
     supportApiKeys: [SUPPORT_KEY],
+    operatorApiKeys: [OPERATOR_KEY],
     logLevel: 'silent',
     dbPoolSize: 10,
     linkSecret: 'test-link-secret-0123456789abcdef0123456789',

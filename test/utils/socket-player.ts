@@ -20,6 +20,7 @@ export class SocketPlayer {
   readonly unread: number[] = [];
   readonly unreadPayloads: Array<{ count: number; categories?: Record<string, number> }> = [];
   readonly updates: ReceivedMessage[] = [];
+  readonly voids: Array<{ id: string; reason: string }> = [];
   private readonly pendingAcks = new Map<string, () => void>();
 
   private constructor(
@@ -37,6 +38,7 @@ export class SocketPlayer {
       this.unreadPayloads.push(payload);
     });
     socket.on('update', (view: ReceivedMessage) => this.updates.push(view));
+    socket.on('void', (notice: { id: string; reason: string }) => this.voids.push(notice));
   }
 
   static connect(baseUrl: string, token: string | undefined, options: SocketPlayerOptions = {}): Promise<SocketPlayer> {

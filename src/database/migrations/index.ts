@@ -9,6 +9,7 @@ import { AddBrands1764720000000 } from './1764720000000-AddBrands';
 import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerIndexes';
 import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits';
 import { InboxFeatures1765000000000 } from './1765000000000-InboxFeatures';
+import { VoidMessages1765100000000 } from './1765100000000-VoidMessages';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   BrandPlayerIndexes1764720000001,
   CreateRateLimits1764800000000,
   InboxFeatures1765000000000,
+  VoidMessages1765100000000,
 ];

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+
+import { MessagesModule } from '../messages/messages.module';
+import { OperatorController } from './operator.controller';
+import { OperatorService } from './operator.service';
+import { OperatorAuthGuard } from './operator-auth.guard';
+
+@Module({
+  imports: [MessagesModule],
+  controllers: [OperatorController],
+  providers: [OperatorService, OperatorAuthGuard],
+})
+export class OperatorModule {}
