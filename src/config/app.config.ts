@@ -44,6 +44,8 @@ export interface AppConfig {
   supportApiKeys: string[];
   /** bearer keys of the operator API (SPEC v2 §7), every brand */
   operatorApiKeys: string[];
+  /** SUPPRESSION_EXEMPT_CATEGORIES: categories a responsible-gambling suppression never hides */
+  suppressionExemptCategories: string[];
   redisUrl?: string;
   logLevel: LogLevel;
   dbPoolSize: number;
@@ -127,6 +129,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     },
     supportApiKeys: raw.SUPPORT_API_KEYS,
     operatorApiKeys: raw.OPERATOR_API_KEYS,
+    suppressionExemptCategories: exemptCategories(raw.SUPPRESSION_EXEMPT_CATEGORIES),
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     dbPoolSize: raw.DB_POOL_SIZE,
@@ -199,4 +202,14 @@ export function withDevDefaults(config: EnvConfig): EnvConfig {
     linkSecret: config.linkSecret === deriveLinkSecret([]) ? deriveLinkSecret(gateways) : config.linkSecret,
     player: hasPlayerAuth ? config.player : { ...config.player, jwtSecret: secrets.playerJwtSecret },
   };
+}
+
+export const DEFAULT_SUPPRESSION_EXEMPT_CATEGORIES = ['service', 'responsible_gambling'];
+
+function exemptCategories(raw: string | undefined): string[] {
+  if (raw === undefined) return DEFAULT_SUPPRESSION_EXEMPT_CATEGORIES;
+  return raw
+    .split(',')
+    .map((category) => category.trim())
+    .filter((category) => category.length > 0);
 }

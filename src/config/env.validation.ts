@@ -99,6 +99,8 @@ export const envSchema = z.object({
   PLAYER_JWT_AUDIENCE: optionalString,
   SUPPORT_API_KEYS: commaList,
   OPERATOR_API_KEYS: commaList,
+  // unset: the default list; empty: no category is exempt
+  SUPPRESSION_EXEMPT_CATEGORIES: z.string().optional(),
   REDIS_URL: optionalString.pipe(
     z
       .string()

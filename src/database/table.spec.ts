@@ -6,13 +6,14 @@ import type { QueryRunner } from 'typeorm';
 import { presenceTable } from '../inbox/presence.table';
 import { messageEventTable, messageTable } from '../messages/message.table';
 import { CALLBACK_STATUSES, MESSAGE_EVENTS } from '../messages/message-status';
+import { suppressionTable } from '../operator/suppression.table';
 import { CALLBACK_STATES, callbackAttemptTable, callbackTable } from '../tracking/callback.table';
 import { migrations } from './migrations';
 import type { Columns, Table } from './table';
 
 type DeclaredTable = Pick<Table<Columns>, 'name' | 'columns'> & { names: readonly string[] };
 
-const DECLARED: DeclaredTable[] = [messageTable, messageEventTable, callbackTable, callbackAttemptTable, presenceTable];
+const DECLARED: DeclaredTable[] = [messageTable, messageEventTable, callbackTable, callbackAttemptTable, presenceTable, suppressionTable];
 
 interface MigratedColumn {
   type: string;
@@ -110,7 +111,9 @@ describe('table declarations', () => {
 const SQL_WORDS = new Set(
   `select insert into update delete from where and or not null is in as on conflict do nothing returning with set case when then else end
    order by limit for skip locked join union all exists offset distinct group values ordinality interval epoch extract now unnest count min
-   coalesce any desc asc json_to_recordset cim_claim_callbacks timestamptz cross lateral left statement_timestamp float8`.split(/\s+/),
+   coalesce any desc asc json_to_recordset cim_claim_callbacks cim_suppression_at cim_player_lock_key pg_advisory_xact_lock timestamptz cross lateral left statement_timestamp float8`.split(
+    /\s+/,
+  ),
 );
 
 /** Each template literal of a TypeScript source, nested templates inlined where they are interpolated. */
@@ -206,7 +209,7 @@ describe('status vocabulary', () => {
 });
 
 describe('SQL in the repositories', () => {
-  const sources = ['messages', 'tracking', 'support', 'inbox']
+  const sources = ['messages', 'tracking', 'support', 'inbox', 'operator']
     .flatMap((folder) => readdirSync(join(__dirname, '..', folder)).map((file) => join(__dirname, '..', folder, file)))
     .filter((path) => /\.(repository|sql)\.ts$|message-status\.ts$|inbox-cursor\.ts$/.test(path));
 

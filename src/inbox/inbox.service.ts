@@ -13,6 +13,9 @@ import { MessageViews } from '../tracking/message-views';
 import { InboxPublisher } from './inbox.publisher';
 import { UnreadBadges } from './unread-badges';
 
+// these take a message out of the unread count
+const COUNTED_OUT: ReadonlySet<MessageEvent> = new Set<MessageEvent>(['read', 'archived', 'failed', 'expired', 'voided', 'suppressed']);
+
 export interface InboxListQuery {
   limit: number;
   cursor: InboxCursor | null;
@@ -105,8 +108,9 @@ export class InboxService {
     const player = { brand: row.brand, id: row.ext_user_id };
     // a voided message's view is of no use to anyone: the tabs drop it
     if (events.includes('voided')) this.publisher.voided(player, { id: row.id, reason: row.void_reason ?? 'voided' });
+    else if (events.includes('suppressed')) this.publisher.voided(player, { id: row.id, reason: 'suppressed' });
     else if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
-    if (events.some((event) => event === 'read' || event === 'archived' || event === 'failed' || event === 'expired' || event === 'voided')) {
+    if (events.some((event) => COUNTED_OUT.has(event))) {
       this.publisher.unread(player, await this.badges.of(player));
     }
   }

@@ -100,8 +100,8 @@ export class MessageStateRepository {
       const locked: MessageRow[] = await manager.query(`SELECT ${COLUMNS} FROM messages WHERE ${where} FOR UPDATE`, params);
       const current = locked[0];
       if (current === undefined) return null;
-      // taken back by the operator: its links still lead somewhere, but nothing more is recorded
-      if (current.voided_at !== null) return { row: current, events: [] };
+      // taken back by the operator, or hidden by a suppression: its links still lead somewhere, but nothing is recorded
+      if (current.voided_at !== null || current.suppressed_at !== null) return { row: current, events: [] };
       const plan = planTransition(current, action);
       if (plan.set.length === 0) return { row: current, events: [] };
       const row = await this.setNow(manager, id, plan.set);

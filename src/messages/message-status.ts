@@ -3,7 +3,7 @@ import type { MessageRow } from './message.table';
 // The migrations' CHECK constraints list the same values (src/database/table.spec.ts compares them).
 
 /** Every event a message records, in funnel order (`expired` sets no column: expires_at says it). */
-export const MESSAGE_EVENTS = ['delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired', 'voided'] as const;
+export const MESSAGE_EVENTS = ['delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired', 'voided', 'suppressed', 'rejected'] as const;
 export type MessageEvent = (typeof MESSAGE_EVENTS)[number];
 
 export const EVENT_COLUMNS = {
@@ -14,10 +14,11 @@ export const EVENT_COLUMNS = {
   archived: 'archived_at',
   failed: 'failed_at',
   voided: 'voided_at',
+  suppressed: 'suppressed_at',
 } as const satisfies Partial<Record<MessageEvent, keyof MessageRow>>;
 
 export type PlayerAction = 'deliver' | 'open' | 'click' | 'read' | 'archive';
-type PlayerEvent = Exclude<keyof typeof EVENT_COLUMNS, 'failed' | 'voided'>;
+type PlayerEvent = Exclude<keyof typeof EVENT_COLUMNS, 'failed' | 'voided' | 'suppressed'>;
 export type StateColumn = (typeof EVENT_COLUMNS)[PlayerEvent];
 
 // a click nobody saw open still means delivered, opened and read
@@ -30,8 +31,8 @@ export const ACTION_EVENTS: Record<PlayerAction, readonly PlayerEvent[]> = {
 };
 
 export const FUNNEL_STATUSES = ['delivered', 'opened', 'clicked'] as const;
-// only values from Smartico's list; `failed` is outside the funnel
-export const CALLBACK_STATUSES = [...FUNNEL_STATUSES, 'failed'] as const;
+// only values from Smartico's list; `failed` and `rejected` (a suppression kept it from the player) are outside the funnel
+export const CALLBACK_STATUSES = [...FUNNEL_STATUSES, 'failed', 'rejected'] as const;
 export type CallbackStatus = (typeof CALLBACK_STATUSES)[number];
 
 export function isCallbackStatus(value: string): value is CallbackStatus {
@@ -39,7 +40,7 @@ export function isCallbackStatus(value: string): value is CallbackStatus {
 }
 
 export function funnelRank(status: CallbackStatus): number {
-  return status === 'failed' ? 1 : FUNNEL_STATUSES.indexOf(status) + 1;
+  return status === 'failed' || status === 'rejected' ? 1 : FUNNEL_STATUSES.indexOf(status) + 1;
 }
 
 export const FURTHEST_STATUSES = ['accepted', ...CALLBACK_STATUSES] as const;

@@ -1,15 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
 import { GroupCommit } from '../common/group-commit';
+import { APP_CONFIG, AppConfig } from '../config/app.config';
 import { namedQuery } from '../database/named-query';
+import { enqueueCallbacksSql } from '../tracking/outbox.sql';
 import { CREATED_US_SQL, InboxCursor, KeysetPage, keysetSql, toKeysetPage } from './inbox-cursor';
 import { MessageRow, messageTable, NewMessage } from './message.table';
 import { playerKey, PlayerRef } from './player-ref';
 
 const COLUMNS = messageTable.list();
-export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND voided_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
+// a suppressed message has failed_at too when it was never delivered; suppressed_at hides the delivered ones
+export const VISIBLE = `archived_at IS NULL AND failed_at IS NULL AND voided_at IS NULL AND suppressed_at IS NULL AND (expires_at IS NULL OR expires_at > now())`;
 
 // exported for bench/explain-support.ts
 export const COUNT_UNREAD = {
@@ -22,14 +25,30 @@ export const COUNT_UNREAD = {
 const INSERT_BATCHES_IN_FLIGHT = 4;
 const UNSET = Object.fromEntries(messageTable.unset.map((name) => [name, null]));
 
-// one JSON document: a text array per column would cost pg an escaping pass over every body
+// what the insert fills in besides what the gateway gives
+const FILLED = messageTable.list(['id', ...messageTable.defaulted, 'suppressed_at', 'failed_at']);
+
+// One JSON document: a text array per column would cost pg an escaping pass over every body. A message for a player
+// under a responsible-gambling suppression (SPEC v2 §7) is stored hidden and rejected in the same statement:
+// cim_suppression_at() (migration 1765200000000) decides, under the player's lock.
 const INSERT = {
   name: 'cim_insert_messages',
-  text: `INSERT INTO messages (${messageTable.list(messageTable.inserted)})
-       SELECT ${messageTable.list(messageTable.inserted)}
-         FROM json_to_recordset($1::json) AS r(${messageTable.recordset(messageTable.inserted)})
-       ON CONFLICT (gateway_id, im_uid) DO NOTHING
-       RETURNING ${messageTable.list(['id', ...messageTable.defaulted])}`,
+  text: `WITH inserted AS (
+         INSERT INTO messages (${messageTable.list(messageTable.inserted)}, suppressed_at, failed_at)
+         SELECT ${messageTable.list(messageTable.inserted, 'r')}, s.at, s.at
+           FROM json_to_recordset($1::json) AS r(${messageTable.recordset(messageTable.inserted)})
+           CROSS JOIN LATERAL (SELECT cim_suppression_at(r.brand, r.ext_user_id, r.category, $2::text[]) AS at) AS s
+         ON CONFLICT (gateway_id, im_uid) DO NOTHING
+         RETURNING ${FILLED}
+       ), recorded AS (
+         INSERT INTO message_events (message_id, event, at)
+         SELECT id, 'suppressed', suppressed_at FROM inserted WHERE suppressed_at IS NOT NULL
+         UNION ALL
+         SELECT id, 'rejected', suppressed_at FROM inserted WHERE suppressed_at IS NOT NULL
+       ), enqueued AS (
+         ${enqueueCallbacksSql(`SELECT id, 'rejected' FROM inserted WHERE suppressed_at IS NOT NULL`)}
+       )
+       SELECT ${FILLED} FROM inserted`,
 };
 
 export const CATCH_UP_PAGE = 500;
@@ -79,7 +98,14 @@ export type InsertOutcome = { kind: 'created'; id: string; row: MessageRow } | {
 /** Creating and reading messages; MessageStateRepository changes their state. */
 @Injectable()
 export class MessageRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly exemptCategories: string[];
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'suppressionExemptCategories'>,
+  ) {
+    this.exemptCategories = config.suppressionExemptCategories;
+  }
 
   /** Settles once its batch has committed; concurrent replays agree on one id (a conflicting insert waits for the other). */
   insertOrFind(message: NewMessage): Promise<InsertOutcome> {
@@ -92,7 +118,7 @@ export class MessageRepository {
   });
 
   private async insertMany(messages: NewMessage[]): Promise<InsertOutcome[]> {
-    const inserted = await namedQuery<Pick<MessageRow, 'id'> & Partial<MessageRow>>(this.dataSource, INSERT, [JSON.stringify(messages)]);
+    const inserted = await namedQuery<Pick<MessageRow, 'id'> & Partial<MessageRow>>(this.dataSource, INSERT, [JSON.stringify(messages), this.exemptCategories]);
     const returned = new Map(inserted.map((row) => [row.id, row]));
     const outcomes: Array<InsertOutcome | undefined> = messages.map((message) => {
       const filled = returned.get(message.id);

@@ -29,6 +29,8 @@ export const messageTable = defineTable('messages', {
   starred_at: timestamptz().orNull().notInserted(),
   voided_at: timestamptz().orNull().notInserted(),
   void_reason: text().orNull().notInserted(),
+  // set by the insert itself (cim_suppression_at) or by a suppression: hidden for good
+  suppressed_at: timestamptz().orNull().notInserted(),
 });
 
 /** Every state change of a message, written in the transaction that makes it. */

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
@@ -11,11 +12,13 @@ import {
 import { SkipThrottle } from '@nestjs/throttler';
 
 import { ClientThrottlerGuard } from '../common/client-throttler.guard';
+import { parseIsoInstant } from '../common/iso-8601';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { APP_CONFIG, AppConfig, brandIdsOf } from '../config/app.config';
-import { chooseBrand } from '../config/brand-scope';
-import { VoidedDto, VoidMessagesDto } from './operator.dto';
-import { OperatorService } from './operator.service';
+import { BrandChoice, chooseBrand } from '../config/brand-scope';
+import type { PlayerRef } from '../messages/player-ref';
+import { PlayerParamsDto, SetSuppressionDto, SuppressionDto, SuppressionQueryDto, VoidedDto, VoidMessagesDto } from './operator.dto';
+import { OperatorService, SuppressionView } from './operator.service';
 import { OperatorAuthGuard, OperatorRequest } from './operator-auth.guard';
 
 @ApiTags('operator')
@@ -51,8 +54,7 @@ export class OperatorController {
       problems.push({ field: 'id', message: 'one of id, im_uid with gateway_id, or group is required', tooLarge: false });
     }
     if (problems.length > 0) throw new RequestValidationError(problems);
-    const brand = chooseBrand(this.brands, request.operatorScope ?? null, body.brand);
-    if (brand.kind === 'invalid') throw new RequestValidationError([{ field: 'brand', message: brand.message, tooLarge: false }]);
+    const brand = this.brandOf(request, body.brand);
     // a brand key naming another brand reaches nothing, as an unknown id would
     if (brand.kind === 'not-found') return { voided: 0 };
     const voided = await this.operator.void(
@@ -67,5 +69,44 @@ export class OperatorController {
       body.reason,
     );
     return { voided };
+  }
+
+  @Get('players/:ext_user_id/suppression')
+  @ApiOperation({ summary: "The player's responsible-gambling suppression (none when never set)" })
+  @ApiOkResponse({ type: SuppressionDto })
+  @ApiBadRequestResponse({ description: 'ext_user_id is over 255 characters, or brand is missing (several brands) or not configured' })
+  @ApiNotFoundResponse({ description: "a brand key asked for another brand's player" })
+  suppression(@Req() request: OperatorRequest, @Param() params: PlayerParamsDto, @Query() query: SuppressionQueryDto): Promise<SuppressionView> {
+    return this.operator.suppression(this.playerOf(request, params.ext_user_id, query.brand));
+  }
+
+  @Put('players/:ext_user_id/suppression')
+  @ApiOperation({
+    summary:
+      'Sets the suppression: while in force every message not of SUPPRESSION_EXEMPT_CATEGORIES is hidden for good (undelivered ones rejected to Smartico), new ones are stored and rejected',
+  })
+  @ApiOkResponse({ type: SuppressionDto })
+  @ApiBadRequestResponse({ description: 'state or until is malformed, until is past, or brand is missing (several brands) or not configured' })
+  @ApiNotFoundResponse({ description: "a brand key asked for another brand's player" })
+  async suppress(@Req() request: OperatorRequest, @Param() params: PlayerParamsDto, @Body() body: SetSuppressionDto): Promise<SuppressionView> {
+    const player = this.playerOf(request, params.ext_user_id, body.brand);
+    const untilMs = body.until === undefined ? null : parseIsoInstant(body.until);
+    if (untilMs !== null && body.state !== 'none' && untilMs <= Date.now()) {
+      throw new RequestValidationError([{ field: 'until', message: 'until must be in the future', tooLarge: false }]);
+    }
+    // `none` has no end
+    return this.operator.suppress(player, body.state, body.state === 'none' || untilMs === null ? null : new Date(untilMs));
+  }
+
+  private brandOf(request: OperatorRequest, requested: string | undefined): Exclude<BrandChoice, { kind: 'invalid' }> {
+    const brand = chooseBrand(this.brands, request.operatorScope ?? null, requested);
+    if (brand.kind === 'invalid') throw new RequestValidationError([{ field: 'brand', message: brand.message, tooLarge: false }]);
+    return brand;
+  }
+
+  private playerOf(request: OperatorRequest, id: string, requested: string | undefined): PlayerRef {
+    const brand = this.brandOf(request, requested);
+    if (brand.kind === 'not-found') throw new NotFoundException('player not found');
+    return { brand: brand.brand, id };
   }
 }

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, MaxLength } from 'class-validator';
 
 import { BrandField } from '../common/brand-field.decorator';
+import { IsIsoInstant } from '../common/iso-instant.decorator';
+import { SUPPRESSION_STATES, SuppressionState } from './suppression.table';
 
 export class VoidMessagesDto {
   @BrandField('the brand of the messages: required when more than one brand is configured and the key is global')
@@ -44,4 +46,40 @@ export class VoidMessagesDto {
 
 export class VoidedDto {
   @ApiProperty({ description: 'how many messages this call voided (0 when all were voided already)' }) voided!: number;
+}
+
+export class PlayerParamsDto {
+  @ApiProperty({ description: "the player's id in the operator's platform", maxLength: 255, example: '12345' })
+  @IsString({ message: 'ext_user_id must be a string' })
+  @MaxLength(255, { message: 'ext_user_id must be at most 255 characters' })
+  ext_user_id!: string;
+}
+
+export class SuppressionQueryDto {
+  @BrandField("the player's brand: required when more than one brand is configured and the key is global")
+  brand?: string;
+}
+
+export class SetSuppressionDto {
+  @BrandField("the player's brand: required when more than one brand is configured and the key is global")
+  brand?: string;
+
+  @ApiProperty({ enum: SUPPRESSION_STATES, description: 'none lifts it; the others hide every non-exempt message for good' })
+  @IsIn(SUPPRESSION_STATES, { message: `state must be one of ${SUPPRESSION_STATES.join(', ')}` })
+  state!: SuppressionState;
+
+  @ApiPropertyOptional({ description: 'when it ends by itself (ISO 8601, in the future); absent: until set to none', example: '2027-01-31T00:00:00Z' })
+  @IsOptional()
+  @IsString({ message: 'until must be a string' })
+  @MaxLength(64, { message: 'until must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' })
+  @IsIsoInstant({ message: 'until must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z' })
+  until?: string;
+}
+
+export class SuppressionDto {
+  @ApiProperty({ example: 'default' }) brand!: string;
+  @ApiProperty({ example: '12345' }) ext_user_id!: string;
+  @ApiProperty({ enum: SUPPRESSION_STATES, description: 'in force now: none once until has passed' }) state!: SuppressionState;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) until!: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when the operator last set it; null: never' }) set_at!: string | null;
 }

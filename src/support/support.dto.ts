@@ -1,30 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength, ValidateBy, ValidationOptions } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 
 import { BrandField } from '../common/brand-field.decorator';
 import { parseIsoInstant } from '../common/iso-8601';
+import { IsIsoInstant } from '../common/iso-instant.decorator';
 import { toInt } from '../common/query-transforms';
 import { FieldProblem, RequestValidationError } from '../common/request-validation.error';
 import { MessageViewDto } from '../inbox/inbox.dto';
 import { decodeCursor } from '../messages/inbox-cursor';
 import { CALLBACK_STATUSES, FURTHEST_STATUSES, FurthestStatus, TIMELINE_EVENTS } from '../messages/message-status';
+import { SuppressionDto } from '../operator/operator.dto';
 import { CALLBACK_STATES } from '../tracking/callback.table';
 import type { SupportSearch } from './support.repository';
 
 export const SUPPORT_DEFAULT_LIMIT = 50;
 /** Over this a search is refused (400), as the inbox does, rather than silently shortened. */
 export const SUPPORT_MAX_LIMIT = 200;
-
-function IsIsoInstant(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isIsoInstant',
-      validator: { validate: (value: unknown) => typeof value === 'string' && parseIsoInstant(value) !== null },
-    },
-    options,
-  );
-}
 
 const instantMessage = (field: string): string => `${field} must be an ISO 8601 date or date-time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (send + as %2B)`;
 
@@ -48,7 +40,8 @@ export class SupportSearchQueryDto {
 
   @ApiPropertyOptional({
     enum: FURTHEST_STATUSES,
-    description: 'furthest status: clicked if clicked, else opened if opened, else delivered if delivered, else failed if failed, else accepted',
+    description:
+      'furthest status: clicked if clicked, else opened if opened, else delivered if delivered, else rejected (a suppression kept it from the player) or failed, else accepted',
   })
   @IsOptional()
   @IsIn(FURTHEST_STATUSES, { message: `status must be one of ${FURTHEST_STATUSES.join(', ')}` })
@@ -129,7 +122,7 @@ export class SupportMessageViewDto extends MessageViewDto {
   @ApiProperty({ description: 'the gateway that accepted it', example: 'brand-a' }) gateway_id!: string;
   @ApiProperty({
     enum: FURTHEST_STATUSES,
-    description: 'the furthest status: clicked, else opened, else delivered, else failed, else accepted',
+    description: 'the furthest status: clicked, else opened, else delivered, else rejected (a suppression kept it from the player) or failed, else accepted',
     example: 'opened',
   })
   status!: FurthestStatus;
@@ -142,6 +135,7 @@ export class SupportMessageViewDto extends MessageViewDto {
   @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'when the operator voided it' }) voided_at!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'the reason given to the void' }) void_reason!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'extension.group, what a void by group matches' }) group!: string | null;
+  @ApiProperty({ description: 'hidden by a responsible-gambling suppression' }) suppressed!: boolean;
 }
 
 export class SupportMessageListDto {
@@ -193,6 +187,7 @@ export class SupportPlayerDto {
   last_seen_at!: string | null;
   @ApiProperty({ nullable: true, type: Boolean, description: 'a socket is open now on any instance; null when the cluster did not answer in time' })
   connected!: boolean | null;
+  @ApiProperty({ type: SuppressionDto, description: "the player's responsible-gambling suppression" }) suppression!: SuppressionDto;
   @ApiProperty({ type: SupportMessageListDto, description: 'their newest 50 messages, all states; page on with GET /support/messages?ext_user_id=…&cursor=…' })
   messages!: SupportMessageListDto;
 }

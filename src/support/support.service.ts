@@ -5,6 +5,7 @@ import { InboxPublisher } from '../inbox/inbox.publisher';
 import { PresenceRepository } from '../inbox/presence.repository';
 import { MessageRepository } from '../messages/message.repository';
 import type { PlayerRef } from '../messages/player-ref';
+import { OperatorService, SuppressionView } from '../operator/operator.service';
 import { MessageViews } from '../tracking/message-views';
 import type { OutboxEntry } from '../tracking/outbox.repository';
 import { TrackingService } from '../tracking/tracking.service';
@@ -30,6 +31,8 @@ export interface SupportPlayer {
   unread_count: number;
   last_seen_at: string | null;
   connected: boolean | null;
+  /** the player's responsible-gambling suppression (SPEC v2 §7) */
+  suppression: SuppressionView;
   messages: SupportMessageList;
 }
 
@@ -45,6 +48,7 @@ export class SupportService {
     private readonly tracking: TrackingService,
     private readonly publisher: InboxPublisher,
     private readonly views: MessageViews,
+    private readonly operator: OperatorService,
   ) {}
 
   async search(search: SupportSearch): Promise<SupportMessageList> {
@@ -70,7 +74,7 @@ export class SupportService {
   }
 
   async player(player: PlayerRef): Promise<SupportPlayer> {
-    const [messages, unread, lastSeen, connected] = await Promise.all([
+    const [messages, unread, lastSeen, connected, suppression] = await Promise.all([
       this.search({
         brand: player.brand,
         extUserId: player.id,
@@ -84,8 +88,9 @@ export class SupportService {
       this.messages.countUnread(player),
       this.presence.lastSeen(player),
       this.isConnected(player),
+      this.operator.suppression(player),
     ]);
-    return { brand: player.brand, ext_user_id: player.id, unread_count: unread, last_seen_at: toIso(lastSeen), connected, messages };
+    return { brand: player.brand, ext_user_id: player.id, unread_count: unread, last_seen_at: toIso(lastSeen), connected, suppression, messages };
   }
 
   /** How many dead callbacks went back in the queue; null for an unknown message, or one out of reach. */

@@ -20,6 +20,8 @@ export interface SupportMessageView extends MessageView {
   void_reason: string | null;
   /** extension.group, what a void by group matches */
   group: string | null;
+  /** hidden by a responsible-gambling suppression (SPEC v2 §7) */
+  suppressed: boolean;
 }
 
 export function toSupportView(row: SupportRow, view: MessageView): SupportMessageView {
@@ -34,5 +36,6 @@ export function toSupportView(row: SupportRow, view: MessageView): SupportMessag
     voided_at: row.voided_at === null ? null : row.voided_at.toISOString(),
     void_reason: row.void_reason,
     group: row.group_key,
+    suppressed: row.suppressed_at !== null,
   };
 }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { Client } from 'pg';
 
-import { GATEWAY_A, GATEWAY_B, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
+import { GATEWAY_A, GATEWAY_B, OPERATOR_KEY, PLAYER_JWT_SECRET, SUPPORT_KEY } from '../utils/create-test-app';
 import { FakeSmarticoServer } from '../utils/fake-smartico.server';
 import { freePort } from '../utils/free-port';
 import { createTestDatabase, TestDatabase } from '../utils/test-database';
@@ -23,6 +23,8 @@ import {
   Post,
   ReadAll,
   Reconnect,
+  Suppress,
+  Void,
 } from './lib/inbox-model';
 import { scale } from './scale';
 
@@ -50,6 +52,7 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
         CIM_GATEWAYS: JSON.stringify([GATEWAY_A, GATEWAY_B]),
         PLAYER_JWT_SECRET,
         SUPPORT_API_KEYS: SUPPORT_KEY,
+        OPERATOR_API_KEYS: OPERATOR_KEY,
         CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
         LOG_LEVEL: 'warn',
         CALLBACK_POLL_MS: '50',
@@ -75,12 +78,12 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
     await database?.drop();
   });
 
-  it(`agrees with the model over ${RUNS} random sequences of post, connect, ack, open, click, archive, read-all, expire, reconnect and crash-restart across two players`, async () => {
+  it(`agrees with the model over ${RUNS} random sequences of post, connect, ack, open, click, archive, read-all, expire, void, suppress, reconnect and crash-restart across two players`, async () => {
     let commandsRun = 0;
     const outcome = await fc.check(
       fc.asyncProperty(fc.commands(inboxCommands(CRASH_ODDS), { maxCommands: MAX_COMMANDS, size: 'max' }), async (commands) => {
         const run = randomUUID().slice(0, 8);
-        const model: InboxModel = { messages: [], sockets: [] };
+        const model: InboxModel = { messages: [], sockets: [], suppressed: new Set() };
         const real: InboxReal = { run, players: [`m-${run}-0`, `m-${run}-1`], system, sockets: [], seen: new Map() };
         try {
           await fc.asyncModelRun(() => ({ model, real }), commands);
@@ -106,7 +109,10 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
 
   const fresh = (): { model: InboxModel; real: InboxReal } => {
     const run = randomUUID().slice(0, 8);
-    return { model: { messages: [], sockets: [] }, real: { run, players: [`s-${run}-0`, `s-${run}-1`], system, sockets: [], seen: new Map() } };
+    return {
+      model: { messages: [], sockets: [], suppressed: new Set() },
+      real: { run, players: [`s-${run}-0`, `s-${run}-1`], system, sockets: [], seen: new Map() },
+    };
   };
 
   async function scripted(commands: Array<fc.AsyncCommand<InboxModel, InboxReal, false>>): Promise<void> {
@@ -145,5 +151,36 @@ describe('status state machine against a model (issue 8, scenario 7)', () => {
 
   it('agrees with the model when a delivered, unread message expires under an open socket: its badge drops', async () => {
     await scripted([new Post(0, 'both'), new Post(0, 'inbox'), new Connect(0), new Ack(0, 0), new Expire(0), new Connect(0), new Act(0, 1, 'open', true)]);
+  });
+
+  it('agrees with the model through voids and a self-exclusion: nothing hidden is pushed, listed or counted again; rejected or failed at most once', async () => {
+    const ran = (kind: string): number => executed.get(kind) ?? 0;
+    const before = { void: ran('void'), again: ran('void (again)'), suppress: ran('suppress'), lift: ran('lift suppression') };
+    await scripted([
+      new Post(0, 'both', 'promo'),
+      new Post(0, 'both', 'service'),
+      new Post(0, 'inbox', 'promo'),
+      new Connect(0),
+      new Ack(0, 0),
+      new Void(2),
+      new Suppress(0, true),
+      new Post(0, 'both', 'promo'),
+      new Post(0, 'both', 'service'),
+      new Reconnect(0),
+      new Act(0, 0, 'open', true),
+      new Void(0),
+      new Void(0),
+      new Suppress(0, false),
+      new Post(0, 'both', 'promo'),
+      new Connect(0),
+      new Expire(3),
+      new ReadAll(0),
+    ]);
+    expect({ void: ran('void'), again: ran('void (again)'), suppress: ran('suppress'), lift: ran('lift suppression') }).toEqual({
+      void: before.void + 2,
+      again: before.again + 1,
+      suppress: before.suppress + 1,
+      lift: before.lift + 1,
+    });
   });
 });

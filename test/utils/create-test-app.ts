@@ -28,6 +28,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     player: { jwtSecret: PLAYER_JWT_SECRET },
     supportApiKeys: [SUPPORT_KEY],
     operatorApiKeys: [OPERATOR_KEY],
+    suppressionExemptCategories: ['service', 'responsible_gambling'],
     logLevel: 'silent',
     dbPoolSize: 10,
     linkSecret: 'test-link-secret-0123456789abcdef0123456789',

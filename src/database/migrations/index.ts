@@ -10,6 +10,7 @@ import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerInde
 import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits';
 import { InboxFeatures1765000000000 } from './1765000000000-InboxFeatures';
 import { VoidMessages1765100000000 } from './1765100000000-VoidMessages';
+import { Suppression1765200000000 } from './1765200000000-Suppression';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   CreateRateLimits1764800000000,
   InboxFeatures1765000000000,
   VoidMessages1765100000000,
+  Suppression1765200000000,
 ];

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Client } from 'pg';
 
 import { AppProcess } from '../../utils/app-process';
+import { OPERATOR_KEY } from '../../utils/create-test-app';
 import { eventually, sleep } from '../../utils/eventually';
 import { FakeSmarticoServer } from '../../utils/fake-smartico.server';
 import { customIm, postGateway } from '../../utils/gateway-client';
@@ -10,13 +11,16 @@ import { SocketPlayer } from '../../utils/socket-player';
 import { callbackAttemptCounts, CallbackCrashLog, CallbackKeyFacts } from './callback-crashes';
 
 export type Display = 'both' | 'inbox' | 'popup';
-export type Status = 'delivered' | 'opened' | 'clicked' | 'failed';
+/** `service` is exempt from suppression (SUPPRESSION_EXEMPT_CATEGORIES' default) */
+export type Category = 'promo' | 'service';
+export type Status = 'delivered' | 'opened' | 'clicked' | 'failed' | 'rejected';
 
 /** What the model knows of one message. */
 export interface ModelMessage {
   id: string;
   player: number;
   display: Display;
+  category: Category;
   /** how many crash-restarts had happened when it was posted */
   crashesBefore: number;
   delivered: boolean;
@@ -26,6 +30,12 @@ export interface ModelMessage {
   archived: boolean;
   failed: boolean;
   expired: boolean;
+  /** taken back by the operator (SPEC v2 §7) */
+  voided: boolean;
+  /** hidden by a responsible-gambling suppression */
+  suppressed: boolean;
+  /** kept from the player by a suppression before it was delivered: Smartico hears rejected (failed_at is set too) */
+  rejected: boolean;
 }
 
 export interface ModelSocket {
@@ -37,6 +47,8 @@ export interface ModelSocket {
 export interface InboxModel {
   messages: ModelMessage[];
   sockets: ModelSocket[];
+  /** the players under a suppression now */
+  suppressed: Set<number>;
 }
 
 /** The real system: the app as a child process, its database, the fake Smartico and the players' sockets. */
@@ -84,7 +96,10 @@ export class InboxSystem {
   }
 }
 
-const visible = (message: ModelMessage): boolean => !message.archived && !message.failed && !message.expired;
+const visible = (message: ModelMessage): boolean =>
+  !message.archived && !message.failed && !message.expired && !message.voided && !message.suppressed && !message.rejected;
+// never delivered and never will be
+const ended = (message: ModelMessage): boolean => message.failed || message.rejected;
 
 export function modelUnread(model: InboxModel, player: number): number {
   return model.messages.filter((message) => message.player === player && message.display !== 'popup' && !message.read && visible(message)).length;
@@ -96,6 +111,7 @@ export function expectedStatuses(message: ModelMessage): Status[] {
   if (message.opened) statuses.push('opened');
   if (message.clicked) statuses.push('clicked');
   if (message.failed) statuses.push('failed');
+  if (message.rejected) statuses.push('rejected');
   return statuses;
 }
 
@@ -123,7 +139,9 @@ export async function checkAgreement(model: InboxModel, real: InboxReal): Promis
   const rows = new Map(
     (
       await real.system.db.query<Record<string, string | null> & { id: string }>(
-        `SELECT id, delivered_at::text, opened_at::text, clicked_at::text, read_at::text, archived_at::text, failed_at::text FROM messages WHERE id = ANY($1::uuid[])`,
+        `SELECT id, delivered_at::text, opened_at::text, clicked_at::text, read_at::text, archived_at::text, failed_at::text,
+                voided_at::text, suppressed_at::text
+           FROM messages WHERE id = ANY($1::uuid[])`,
         [ids],
       )
     ).rows.map((row) => [row.id, row]),
@@ -137,6 +155,8 @@ export async function checkAgreement(model: InboxModel, real: InboxReal): Promis
       read: row.read_at !== null,
       archived: row.archived_at !== null,
       failed: row.failed_at !== null,
+      voided: row.voided_at !== null,
+      suppressed: row.suppressed_at !== null,
     };
     assertEqual(
       flags,
@@ -146,12 +166,15 @@ export async function checkAgreement(model: InboxModel, real: InboxReal): Promis
         clicked: message.clicked,
         read: message.read,
         archived: message.archived,
-        failed: message.failed,
+        // a rejected message has failed_at too: it will never be delivered
+        failed: ended(message),
+        voided: message.voided,
+        suppressed: message.suppressed,
       },
       `state of ${message.id}`,
     );
     const seen = real.seen.get(message.id) ?? {};
-    for (const column of ['delivered_at', 'opened_at', 'clicked_at', 'read_at', 'archived_at', 'failed_at']) {
+    for (const column of ['delivered_at', 'opened_at', 'clicked_at', 'read_at', 'archived_at', 'failed_at', 'voided_at', 'suppressed_at']) {
       if (seen[column] !== undefined && seen[column] !== null && seen[column] !== row[column])
         fail(`${column} of ${message.id} went from ${seen[column]} to ${row[column]}`);
       if (seen[column] === undefined || seen[column] === null) seen[column] = row[column];
@@ -253,6 +276,7 @@ export class Post implements Cmd {
   constructor(
     readonly player: number,
     readonly display: Display,
+    readonly category: Category = 'promo',
   ) {}
   check = (model: InboxModel): boolean => model.messages.length < 12;
   async run(model: InboxModel, real: InboxReal): Promise<void> {
@@ -262,15 +286,18 @@ export class Post implements Cmd {
       customIm({
         ext_user_id: real.players[this.player],
         callback_url: real.system.smartico.url(`/cb?run=${real.run}`),
-        extension: { title: 't', display: this.display },
+        extension: { title: 't', display: this.display, category: this.category },
       }),
     );
     assertEqual(reply.json.error_code, 0, 'gateway reply');
     const id = String(reply.json.ext_message_id);
+    // accepted for Smartico either way; a suppressed player's promo is stored hidden and rejected, never pushed
+    const hidden = model.suppressed.has(this.player) && this.category !== 'service';
     model.messages.push({
       id,
       player: this.player,
       display: this.display,
+      category: this.category,
       crashesBefore: real.system.crashes.count,
       delivered: false,
       opened: false,
@@ -279,11 +306,14 @@ export class Post implements Cmd {
       archived: false,
       failed: false,
       expired: false,
+      voided: false,
+      suppressed: hidden,
+      rejected: hidden,
     });
-    for (const socket of model.sockets) if (socket.player === this.player) socket.expected.add(id);
+    if (!hidden) for (const socket of model.sockets) if (socket.player === this.player) socket.expected.add(id);
     await checkAgreement(model, real);
   }
-  toString = (): string => `post(p${this.player}, ${this.display})`;
+  toString = (): string => `post(p${this.player}, ${this.display}, ${this.category})`;
 }
 
 function catchUp(model: InboxModel, player: number): Set<string> {
@@ -342,7 +372,7 @@ export class Ack implements Cmd {
     count('ack');
     socket.ack(id);
     const message = model.messages.find((candidate) => candidate.id === id)!;
-    if (!message.delivered && !message.failed) {
+    if (!message.delivered && !ended(message)) {
       message.delivered = true;
       await waitUntil(
         async () =>
@@ -432,7 +462,7 @@ export class Expire implements Cmd {
     const message = candidates[this.pick % candidates.length];
     await real.system.db.query(`UPDATE messages SET expires_at = now() WHERE id = $1`, [message.id]);
     message.expired = true;
-    if (!message.delivered && !message.failed) {
+    if (!message.delivered && !ended(message)) {
       message.failed = true;
       await waitUntil(
         async () =>
@@ -443,6 +473,59 @@ export class Expire implements Cmd {
     await checkAgreement(model, real);
   }
   toString = (): string => `expire(${this.pick})`;
+}
+
+async function operatorCall(real: InboxReal, method: string, path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${real.system.url}/operator${path}`, {
+    method,
+    headers: { authorization: `Bearer ${OPERATOR_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** The operator voids one message (SPEC v2 §7): gone for good; `failed` if it was never delivered. */
+export class Void implements Cmd {
+  constructor(readonly pick: number) {}
+  check = (model: InboxModel): boolean => model.messages.length > 0;
+  async run(model: InboxModel, real: InboxReal): Promise<void> {
+    const message = model.messages[this.pick % model.messages.length];
+    count(message.voided ? 'void (again)' : 'void');
+    const reply = await operatorCall(real, 'POST', '/messages/void', { id: message.id, reason: 'model' });
+    assertEqual(reply, { status: 200, body: { voided: message.voided ? 0 : 1 } }, 'void');
+    if (!message.voided) {
+      message.voided = true;
+      if (!message.delivered && !ended(message)) message.failed = true;
+    }
+    await checkAgreement(model, real);
+  }
+  toString = (): string => `void(${this.pick})`;
+}
+
+/** The operator sets (or lifts) a player's self-exclusion: promos hidden for good, the undelivered ones rejected. */
+export class Suppress implements Cmd {
+  constructor(
+    readonly player: number,
+    readonly on: boolean,
+  ) {}
+  check = (): boolean => true;
+  async run(model: InboxModel, real: InboxReal): Promise<void> {
+    count(this.on ? 'suppress' : 'lift suppression');
+    const reply = await operatorCall(real, 'PUT', `/players/${encodeURIComponent(real.players[this.player])}/suppression`, {
+      state: this.on ? 'self_excluded' : 'none',
+    });
+    assertEqual(reply.status, 200, 'suppression status');
+    if (this.on) {
+      model.suppressed.add(this.player);
+      for (const message of ofPlayer(model, this.player)) {
+        if (message.category === 'service' || message.suppressed || message.voided || ended(message)) continue;
+        message.suppressed = true;
+        if (!message.delivered) message.rejected = true;
+      }
+    } else model.suppressed.delete(this.player);
+    await checkAgreement(model, real);
+  }
+  toString = (): string => `suppress(p${this.player}, ${this.on})`;
 }
 
 export class CrashRestart implements Cmd {
@@ -463,8 +546,12 @@ export class CrashRestart implements Cmd {
 export function inboxCommands(crashOdds: number): Array<fc.Arbitrary<Cmd>> {
   const player = fc.integer({ min: 0, max: 1 });
   return [
-    fc.tuple(player, fc.constantFrom<Display>('both', 'inbox', 'popup')).map(([p, display]) => new Post(p, display)),
-    fc.tuple(player, fc.constantFrom<Display>('both', 'inbox', 'popup')).map(([p, display]) => new Post(p, display)),
+    fc
+      .tuple(player, fc.constantFrom<Display>('both', 'inbox', 'popup'), fc.constantFrom<Category>('promo', 'service'))
+      .map(([p, display, category]) => new Post(p, display, category)),
+    fc
+      .tuple(player, fc.constantFrom<Display>('both', 'inbox', 'popup'), fc.constantFrom<Category>('promo', 'service'))
+      .map(([p, display, category]) => new Post(p, display, category)),
     player.map((p) => new Connect(p)),
     fc.nat().map((pick) => new Reconnect(pick)),
     fc.tuple(fc.nat(), fc.nat()).map(([pick, which]) => new Ack(pick, which)),
@@ -474,6 +561,8 @@ export function inboxCommands(crashOdds: number): Array<fc.Arbitrary<Cmd>> {
     fc.tuple(player, fc.nat(), fc.boolean()).map(([p, pick, viaSocket]) => new Act(p, pick, 'archive', viaSocket)),
     player.map((p) => new ReadAll(p)),
     fc.nat().map((pick) => new Expire(pick)),
+    fc.nat().map((pick) => new Void(pick)),
+    fc.tuple(player, fc.boolean()).map(([p, on]) => new Suppress(p, on)),
     fc.integer({ min: 1, max: crashOdds }).map((draw) => new CrashRestart(draw === 1)),
   ];
 }
