@@ -299,7 +299,9 @@ class InboxClient implements Inbox {
   }
 
   holdPopups(): void {
+    if (this.popups.held) return;
     this.popups.held = true;
+    this.popupQueueChanged();
   }
 
   releasePopups(): void {
@@ -359,7 +361,12 @@ class InboxClient implements Inbox {
 
   async archiveAll(category?: string): Promise<number> {
     const search = category === undefined ? '' : `?${new URLSearchParams({ category }).toString()}`;
-    return (await this.request<{ archived: number }>('POST', `/inbox/archive-all${search}`)).archived;
+    const archived = (await this.request<{ archived: number }>('POST', `/inbox/archive-all${search}`)).archived;
+    // what it archived (every listed message, of that category) has no business popping up any more; the one on
+    // screen is the page's to close
+    this.popups.dropWaiting((message) => message.display !== 'popup' && (category === undefined || message.category === category));
+    this.popupQueueChanged();
+    return archived;
   }
 
   async unreadCount(): Promise<number> {
@@ -653,7 +660,7 @@ class PopupQueue {
   private readonly queued = new Map<string, { view: MessageView; arrival: number }>();
   private arrivals = 0;
 
-  /** false when it was already queued or on screen */
+  /** false when it was already queued or on screen, or was the one dropped to keep the queue within `limit` */
   add(view: MessageView, limit: number): boolean {
     if (this.onScreen === view.id || this.queued.has(view.id)) return false;
     this.queued.set(view.id, { view, arrival: this.arrivals++ });
@@ -661,7 +668,11 @@ class PopupQueue {
       const waiting = this.ordered();
       this.queued.delete((waiting.find((queued) => queued.priority !== 'high') ?? waiting[0]).id);
     }
-    return true;
+    return this.queued.has(view.id);
+  }
+
+  dropWaiting(matches: (view: MessageView) => boolean): void {
+    for (const [id, { view }] of this.queued) if (matches(view)) this.queued.delete(id);
   }
 
   /** The popup to show now, or undefined (one on screen, held, or none waiting); expired ones are dropped. */

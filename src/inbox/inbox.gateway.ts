@@ -20,8 +20,9 @@ import { PresenceRepository } from './presence.repository';
 import { UnreadBadges } from './unread-badges';
 
 const RECOVERY_CONCURRENCY = 4;
-// tries of a player's catch-up after the link came back (0.5 s, 1 s apart) before the client is asked to reconnect
-const RECOVERY_ATTEMPTS = 3;
+// tries of a player's catch-up after the link came back (0.5, 1, 2, 4, 5 s apart: a database still starting, or a pool
+// full of connections the restart broke, gets about 12 s) before the client is asked to reconnect
+const RECOVERY_ATTEMPTS = 6;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The player's live connection (SPEC §3): authenticated, joined to its room, caught up, then fed by LivePushService. */
@@ -213,7 +214,7 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
             break;
           } catch (error) {
             if (failures + 1 < RECOVERY_ATTEMPTS) {
-              await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** failures));
+              await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** failures, 5_000)));
               continue;
             }
             this.logger.warn({ err: (error as Error).message }, 'catch-up after the fan-out link failed; asking the client to reconnect');

@@ -430,6 +430,27 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     ]);
     // the page was told to take it down; the next one comes without a closePopup
     expect(sdk.popups.map((message) => message.id)).toEqual([onScreen, next]);
+
+  it('drops the waiting popups of what archiveAll archived (of its category), and tells onPopupQueue of a hold', async () => {
+    const playerId = newPlayer();
+    const sdk = connect({ url: sut.url, token: await playerToken(playerId) });
+    await sdk.status('connected');
+    const queues: number[] = [];
+    sdk.inbox.onPopupQueue((waiting) => queues.push(waiting.length));
+    sdk.inbox.holdPopups();
+    expect(queues).toEqual([0, 0]);
+    await post(playerId, { category: 'promo' });
+    const news = await post(playerId, { category: 'news' });
+    const popupOnly = await post(playerId, { display: 'popup' });
+    await sdk.until(() => sdk.waiting.length === 3, 'three popups waiting');
+
+    expect(await sdk.inbox.archiveAll('promo')).toBe(1);
+    expect(sdk.waiting).toEqual([news, popupOnly]);
+    expect(await sdk.inbox.archiveAll()).toBe(1);
+    // a popup-only message is not listed, so archive-all leaves it: it still pops up
+    expect(sdk.waiting).toEqual([popupOnly]);
+    sdk.inbox.releasePopups();
+    expect(sdk.popups.map((message) => message.id)).toEqual([popupOnly]);
   });
 
   it('stars, presses buttons, archives all and keeps unread counts per category', async () => {
