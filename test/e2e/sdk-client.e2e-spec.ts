@@ -430,6 +430,7 @@ describe('browser SDK (client/src/cim-inbox.ts) against a real server', () => {
     ]);
     // the page was told to take it down; the next one comes without a closePopup
     expect(sdk.popups.map((message) => message.id)).toEqual([onScreen, next]);
+  });
 
   it('drops the waiting popups of what archiveAll archived (of its category), and tells onPopupQueue of a hold', async () => {
     const playerId = newPlayer();
