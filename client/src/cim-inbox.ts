@@ -455,6 +455,8 @@ class InboxClient implements Inbox {
       const id = payload?.id;
       if (typeof id !== 'string') return;
       const reason = typeof payload.reason === 'string' ? payload.reason : 'voided';
+      // a push of it still on its way (accepted just before the void) is acked but never handed over
+      this.remember(id);
       const wasOnScreen = this.popups.remove(id);
       for (const listener of [...this.listeners.void]) this.call(() => listener(id, reason), undefined);
       if (wasOnScreen) this.showNextPopup();

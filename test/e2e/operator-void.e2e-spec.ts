@@ -99,6 +99,24 @@ describe('operator API: void', () => {
     expect(opened).toEqual({ ok: false, error: 'message not found' });
   });
 
+  it('takes it out of tabs on another instance too (one database, PostgreSQL fan-out)', async () => {
+    const other = await createTestApp({ callbackAllowedHosts: ['127.0.0.1'] }, { database: sut.database });
+    try {
+      const player = newPlayer();
+      const here = await tab(player);
+      const there = await SocketPlayer.connect(other.url, await playerToken(player));
+      sockets.push(there);
+      const offer = await post(player);
+      await here.waitForMessages(1);
+      await there.waitForMessages(1);
+      expect((await voidCall({ id: offer, reason: 'claimed' })).body).toEqual({ voided: 1 });
+      for (const socket of [here, there]) await socket.waitFor(() => socket.voids.some((notice) => notice.id === offer), 'the void on both instances');
+      await there.waitForUnread(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('fails a message never delivered (Smartico hears failed once), and voiding again is a no-op', async () => {
     const player = newPlayer();
     const offer = await post(player);

@@ -220,6 +220,7 @@ describe('support API (SPEC §5)', () => {
         voided_at: null,
         void_reason: null,
         group: null,
+        suppressed: false,
       });
       expect(page.items[1]).toMatchObject({ display: 'popup', archived_at: null });
       expect(page.items[0].archived_at).toEqual(expect.any(String));
@@ -397,7 +398,7 @@ describe('support API (SPEC §5)', () => {
     it('answers 400 for an unknown status', async () => {
       for (const status of ['read', 'CLICKED', 'pending', '']) {
         const reply = await searchError(`status=${status}`);
-        expect(reply.body.message).toEqual(['status must be one of accepted, delivered, opened, clicked, failed']);
+        expect(reply.body.message).toEqual(['status must be one of accepted, delivered, opened, clicked, failed, rejected']);
       }
     });
 
@@ -593,6 +594,7 @@ describe('support API (SPEC §5)', () => {
         unread_count: 0,
         last_seen_at: null,
         connected: false,
+        suppression: { brand: 'default', ext_user_id: playerId, state: 'none', until: null, set_at: null },
         messages: { items: [], next_cursor: null },
       });
     });
