@@ -87,7 +87,29 @@ describe('loadEnvConfig', () => {
     expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, DEMO: 'false' }).demo).toBe(false);
   });
 
+  it('reads the operator API: keys, exempt categories (default, or none when empty) and the action URL with its secret', () => {
+    const sut = loadEnvConfig({
+      CIM_GATEWAYS: GATEWAYS,
+      OPERATOR_API_KEYS: 'op-1,op-2',
+      OPERATOR_ACTION_URL: 'https://platform.example/cim-actions',
+      OPERATOR_ACTION_SECRET: 'an-action-secret-that-is-32-chars-long',
+    });
+    expect(sut.operatorApiKeys).toEqual(['op-1', 'op-2']);
+    expect(sut.suppressionExemptCategories).toEqual(['service', 'responsible_gambling']);
+    expect(sut.operatorActions).toEqual({ url: 'https://platform.example/cim-actions', secret: 'an-action-secret-that-is-32-chars-long', waitMs: 10_000 });
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, SUPPRESSION_EXEMPT_CATEGORIES: '' }).suppressionExemptCategories).toEqual([]);
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, SUPPRESSION_EXEMPT_CATEGORIES: ' kyc , service' }).suppressionExemptCategories).toEqual(['kyc', 'service']);
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS }).operatorActions).toBeUndefined();
+  });
+
   it.each([
+    [{ CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_URL: 'https://platform.example/a' }, 'OPERATOR_ACTION_SECRET is required: the two go together'],
+    [{ CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_SECRET: 'an-action-secret-that-is-32-chars-long' }, 'OPERATOR_ACTION_URL is required: the two go together'],
+    [{ CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_URL: 'https://platform.example/a', OPERATOR_ACTION_SECRET: 'short' }, 'OPERATOR_ACTION_SECRET is invalid'],
+    [
+      { CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_URL: 'ftp://platform.example/a', OPERATOR_ACTION_SECRET: 'an-action-secret-that-is-32-chars-long' },
+      'OPERATOR_ACTION_URL is invalid',
+    ],
     [{ CIM_GATEWAYS: GATEWAYS, DEMO: 'yes' }, 'DEMO is invalid: must be true or false'],
     [{ CIM_GATEWAYS: '[{"id":' }, 'CIM_GATEWAYS is not valid JSON'],
     [{ CIM_GATEWAYS: '{}' }, 'CIM_GATEWAYS is invalid'],

@@ -46,6 +46,8 @@ export interface AppConfig {
   operatorApiKeys: string[];
   /** SUPPRESSION_EXEMPT_CATEGORIES: categories a responsible-gambling suppression never hides */
   suppressionExemptCategories: string[];
+  /** OPERATOR_ACTION_URL and OPERATOR_ACTION_SECRET: where server-executed button actions go (SPEC v2 §7); unset: none */
+  operatorActions?: OperatorActionsConfig;
   redisUrl?: string;
   logLevel: LogLevel;
   dbPoolSize: number;
@@ -98,6 +100,9 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (raw.PLAYER_JWT_SECRET !== undefined && raw.PLAYER_JWKS_URL !== undefined) {
     throw new ConfigError('PLAYER_JWT_SECRET and PLAYER_JWKS_URL are both set: choose one way to verify player tokens');
   }
+  if ((raw.OPERATOR_ACTION_URL === undefined) !== (raw.OPERATOR_ACTION_SECRET === undefined)) {
+    throw new ConfigError(`${raw.OPERATOR_ACTION_URL === undefined ? 'OPERATOR_ACTION_URL' : 'OPERATOR_ACTION_SECRET'} is required: the two go together`);
+  }
   if (raw.CALLBACK_LEASE_MS <= 2 * raw.CALLBACK_TIMEOUT_MS) {
     throw new ConfigError('CALLBACK_LEASE_MS is invalid: must be more than twice CALLBACK_TIMEOUT_MS');
   }
@@ -130,6 +135,9 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     supportApiKeys: raw.SUPPORT_API_KEYS,
     operatorApiKeys: raw.OPERATOR_API_KEYS,
     suppressionExemptCategories: exemptCategories(raw.SUPPRESSION_EXEMPT_CATEGORIES),
+    ...(raw.OPERATOR_ACTION_URL === undefined || raw.OPERATOR_ACTION_SECRET === undefined
+      ? {}
+      : { operatorActions: { url: raw.OPERATOR_ACTION_URL, secret: raw.OPERATOR_ACTION_SECRET, waitMs: OPERATOR_ACTION_WAIT_MS } }),
     redisUrl: raw.REDIS_URL,
     logLevel: raw.LOG_LEVEL,
     dbPoolSize: raw.DB_POOL_SIZE,
@@ -212,4 +220,15 @@ function exemptCategories(raw: string | undefined): string[] {
     .split(',')
     .map((category) => category.trim())
     .filter((category) => category.length > 0);
+}
+
+/** How long a player's button press waits for the operator (retries included) before it answers `pending` (SPEC v2 §7). */
+export const OPERATOR_ACTION_WAIT_MS = 10_000;
+
+export interface OperatorActionsConfig {
+  url: string;
+  /** the HMAC-SHA256 key of X-Cim-Signature */
+  secret: string;
+  /** how long a press waits for the result before answering pending */
+  waitMs: number;
 }

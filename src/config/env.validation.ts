@@ -101,6 +101,8 @@ export const envSchema = z.object({
   OPERATOR_API_KEYS: commaList,
   // unset: the default list; empty: no category is exempt
   SUPPRESSION_EXEMPT_CATEGORIES: z.string().optional(),
+  OPERATOR_ACTION_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  OPERATOR_ACTION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   REDIS_URL: optionalString.pipe(
     z
       .string()

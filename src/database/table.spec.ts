@@ -6,6 +6,7 @@ import type { QueryRunner } from 'typeorm';
 import { presenceTable } from '../inbox/presence.table';
 import { messageEventTable, messageTable } from '../messages/message.table';
 import { CALLBACK_STATUSES, MESSAGE_EVENTS } from '../messages/message-status';
+import { messageActionTable } from '../operator/message-action.table';
 import { suppressionTable } from '../operator/suppression.table';
 import { CALLBACK_STATES, callbackAttemptTable, callbackTable } from '../tracking/callback.table';
 import { migrations } from './migrations';
@@ -13,7 +14,7 @@ import type { Columns, Table } from './table';
 
 type DeclaredTable = Pick<Table<Columns>, 'name' | 'columns'> & { names: readonly string[] };
 
-const DECLARED: DeclaredTable[] = [messageTable, messageEventTable, callbackTable, callbackAttemptTable, presenceTable, suppressionTable];
+const DECLARED: DeclaredTable[] = [messageTable, messageEventTable, callbackTable, callbackAttemptTable, presenceTable, suppressionTable, messageActionTable];
 
 interface MigratedColumn {
   type: string;
@@ -111,7 +112,7 @@ describe('table declarations', () => {
 const SQL_WORDS = new Set(
   `select insert into update delete from where and or not null is in as on conflict do nothing returning with set case when then else end
    order by limit for skip locked join union all exists offset distinct group values ordinality interval epoch extract now unnest count min
-   coalesce any desc asc json_to_recordset cim_claim_callbacks cim_suppression_at cim_player_lock_key pg_advisory_xact_lock timestamptz cross lateral left statement_timestamp float8`.split(
+   coalesce any desc asc json_to_recordset cim_claim_callbacks cim_suppression_at cim_player_lock_key pg_advisory_xact_lock gen_random_uuid jsonb_build_object timestamptz cross lateral left statement_timestamp float8`.split(
     /\s+/,
   ),
 );

@@ -91,8 +91,10 @@ export class InboxController {
     }
     const press = await this.inbox.pressButton(player, id, buttonId);
     if (press === null) throw new NotFoundException('message or button not found');
-    // server-executed actions (SPEC §7) are not built: say so rather than pretend success
+    // without OPERATOR_ACTION_URL an action button cannot work: say so rather than pretend success
     if (press.kind === 'no-action-handler') throw new ConflictException('no action handler configured');
+    if (press.kind === 'pending') return { link: null, pending: true };
+    if (press.kind === 'action') return { link: null, ok: press.ok, message: press.message };
     return { link: press.link };
   }
 

@@ -90,6 +90,10 @@ export class UnreadCountDto {
 export class ButtonPressDto {
   @ApiProperty({ nullable: true, type: String, description: "the url button's target (the click is already recorded); null for a button that only closes" })
   link!: string | null;
+  @ApiPropertyOptional({ description: "an action button: the operator's answer (also the message's action_result)" }) ok?: boolean;
+  @ApiPropertyOptional({ description: "an action button: the operator's message to show" }) message?: string;
+  @ApiPropertyOptional({ description: 'an action button whose operator did not answer within 10 s: the result follows as an update' })
+  pending?: boolean;
 }
 
 export class ArchiveAllDto {

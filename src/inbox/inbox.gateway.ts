@@ -152,10 +152,17 @@ export class InboxGateway implements OnGatewayInit, OnGatewayConnection, OnGatew
     if (!isUuid(id)) return { ok: false, error: 'id must be a message id (uuid)' };
     try {
       const player = socket.data.player;
+      const buttonId = action === 'click' ? buttonIdOf(payload) : null;
       const view =
         action === 'star' || action === 'unstar'
           ? await this.inbox.star(player, id.toLowerCase(), action === 'star')
-          : await this.inbox.act(player, id.toLowerCase(), action, action === 'click' ? buttonIdOf(payload) : null);
+          : await this.inbox.act(player, id.toLowerCase(), action, buttonId);
+      // the ack does not wait for an operator's action: its result comes as `update`
+      if (view !== null && buttonId !== null) {
+        this.inbox
+          .pressActionButton(player, id.toLowerCase(), buttonId)
+          .catch((error: Error) => this.logger.warn({ messageId: id, err: error.message }, 'action press failed'));
+      }
       return view === null ? { ok: false, error: 'message not found' } : { ok: true };
     } catch (error) {
       this.logger.error({ messageId: id, err: (error as Error).message }, `${action} failed`);

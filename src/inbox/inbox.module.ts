@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 
 import { MessagesModule } from '../messages/messages.module';
+import { OperatorModule } from '../operator/operator.module';
 import { TrackingModule } from '../tracking/tracking.module';
 import { AcceptedChannels } from './accepted-channels';
 import { FanOutAttachments } from './fan-out-attachments';
@@ -17,7 +18,7 @@ import { PresenceRepository } from './presence.repository';
 import { UnreadBadges } from './unread-badges';
 
 @Module({
-  imports: [MessagesModule, TrackingModule],
+  imports: [MessagesModule, TrackingModule, OperatorModule],
   controllers: [InboxController],
   providers: [
     AcceptedChannels,

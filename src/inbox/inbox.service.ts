@@ -9,6 +9,7 @@ import { MessageStateRepository } from '../messages/message-state.repository';
 import type { MessageEvent, PlayerAction } from '../messages/message-status';
 import { playerKey, PlayerRef } from '../messages/player-ref';
 import { Metrics } from '../metrics/metrics.service';
+import { OperatorActions } from '../operator/operator-actions';
 import { MessageViews } from '../tracking/message-views';
 import { InboxPublisher } from './inbox.publisher';
 import { UnreadBadges } from './unread-badges';
@@ -24,7 +25,8 @@ export interface InboxListQuery {
   category: string | null;
 }
 
-export type ButtonPress = { kind: 'pressed'; link: string | null } | { kind: 'no-action-handler' };
+export type ButtonPress =
+  { kind: 'pressed'; link: string | null } | { kind: 'action'; ok: boolean; message: string } | { kind: 'pending' } | { kind: 'no-action-handler' };
 
 export interface InboxList {
   items: MessageView[];
@@ -42,6 +44,7 @@ export class InboxService {
     private readonly views: MessageViews,
     private readonly metrics: Metrics,
     private readonly badges: UnreadBadges,
+    private readonly actions: OperatorActions,
   ) {}
 
   toView(row: MessageRow): MessageView {
@@ -98,10 +101,24 @@ export class InboxService {
     const row = await this.messages.findVisibleForPlayer(player, messageId);
     const button = row === null ? undefined : this.views.button(row, buttonId);
     if (button === undefined) return null;
-    if (button.action !== null) return { kind: 'no-action-handler' };
+    if (button.action !== null) {
+      if (!this.actions.configured) return { kind: 'no-action-handler' };
+      // the press is a click (once per message), whatever the action does
+      if ((await this.act(player, messageId, 'click', button.id)) === null) return null;
+      const outcome = await this.actions.press(row!, { id: button.id, action: button.action });
+      return outcome.kind === 'pending' ? outcome : { kind: 'action', ok: outcome.ok, message: outcome.message };
+    }
     if (button.url === null) return { kind: 'pressed', link: null };
     if ((await this.act(player, messageId, 'click', button.id)) === null) return null;
     return { kind: 'pressed', link: button.url };
+  }
+
+  /** The socket's `clicked` naming an action button runs that action too (SPEC v2 §7): its result reaches the tabs as `update`. */
+  async pressActionButton(player: PlayerRef, messageId: string, buttonId: string): Promise<void> {
+    const row = await this.messages.findVisibleForPlayer(player, messageId);
+    const button = row === null ? undefined : this.views.button(row, buttonId);
+    if (button?.action === null || button === undefined || !this.actions.configured) return;
+    await this.pressButton(player, messageId, buttonId);
   }
 
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {

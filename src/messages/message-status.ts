@@ -3,7 +3,19 @@ import type { MessageRow } from './message.table';
 // The migrations' CHECK constraints list the same values (src/database/table.spec.ts compares them).
 
 /** Every event a message records, in funnel order (`expired` sets no column: expires_at says it). */
-export const MESSAGE_EVENTS = ['delivered', 'opened', 'read', 'clicked', 'archived', 'failed', 'expired', 'voided', 'suppressed', 'rejected'] as const;
+export const MESSAGE_EVENTS = [
+  'delivered',
+  'opened',
+  'read',
+  'clicked',
+  'archived',
+  'failed',
+  'expired',
+  'voided',
+  'suppressed',
+  'rejected',
+  'actioned',
+] as const;
 export type MessageEvent = (typeof MESSAGE_EVENTS)[number];
 
 export const EVENT_COLUMNS = {

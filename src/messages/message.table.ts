@@ -31,6 +31,8 @@ export const messageTable = defineTable('messages', {
   void_reason: text().orNull().notInserted(),
   // set by the insert itself (cim_suppression_at) or by a suppression: hidden for good
   suppressed_at: timestamptz().orNull().notInserted(),
+  // the last server-executed action's result (SPEC v2 §7), as the view shows it
+  action_result: jsonb<{ button_id: string; ok: boolean; message: string; at: string }>().orNull().notInserted(),
 });
 
 /** Every state change of a message, written in the transaction that makes it. */

@@ -73,7 +73,8 @@ export function toMessageView(row: MessageRow, extras: ViewExtras): MessageView 
     starred_at: toIso(row.starred_at),
     popup: extras.popup,
     // server-executed actions (SPEC §7) are not built yet: no message has a result
-    action_result: null,
+    // stored as the database wrote the time: shown as every other timestamp is
+    action_result: row.action_result === null ? null : { ...row.action_result, at: new Date(row.action_result.at).toISOString() },
   };
 }
 

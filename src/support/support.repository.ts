@@ -50,8 +50,8 @@ export function searchSql(search: SupportSearch): SqlQuery {
   if (search.extUserId !== null) where.push(`ext_user_id = ${param(search.extUserId, 'text')}`);
   if (search.imUid !== null) where.push(`im_uid = ${param(search.imUid, 'text')}`);
   // the furthest status keeps its index: `rejected` and `failed` are told apart among its `failed` rows
-  if (search.status === 'rejected') where.push(`${FURTHEST_STATUS_SQL} = 'failed' AND ${REJECTED_SQL}`);
-  else if (search.status === 'failed') where.push(`${FURTHEST_STATUS_SQL} = 'failed' AND NOT ${REJECTED_SQL}`);
+  if (search.status === 'rejected') where.push(`${FURTHEST_STATUS_SQL} = ${param('failed', 'text')} AND ${REJECTED_SQL}`);
+  else if (search.status === 'failed') where.push(`${FURTHEST_STATUS_SQL} = ${param('failed', 'text')} AND NOT ${REJECTED_SQL}`);
   else if (search.status !== null) where.push(`${FURTHEST_STATUS_SQL} = ${param(search.status, 'text')}`);
   // bounds travel as ISO strings of whole milliseconds: exact, and readable in EXPLAIN
   if (search.fromMs !== null) where.push(`created_at >= ${param(new Date(search.fromMs).toISOString(), 'timestamptz')}`);

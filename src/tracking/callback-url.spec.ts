@@ -68,11 +68,11 @@ describe('buildCallbackUrl', () => {
 });
 
 describe('callback statuses', () => {
-  it('are a subset of Smartico’s list, funnel first, failed separate', () => {
+  it('are a subset of Smartico’s list, funnel first, failed and rejected separate', () => {
     const smartico = ['accepted', 'delivered', 'failed', 'rejected', 'complained', 'opened', 'unsubscribed', 'clicked'];
     for (const status of CALLBACK_STATUSES) expect(smartico).toContain(status);
     expect(FUNNEL_STATUSES).toEqual(['delivered', 'opened', 'clicked']);
-    expect(CALLBACK_STATUSES).toEqual(['delivered', 'opened', 'clicked', 'failed']);
+    expect(CALLBACK_STATUSES).toEqual(['delivered', 'opened', 'clicked', 'failed', 'rejected']);
   });
 
   it('isCallbackStatus narrows strings', () => {

@@ -9,6 +9,21 @@ export interface CallbackAttemptResult {
   durationMs: number;
 }
 
+export interface ExchangeRequest {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
+}
+
+export interface ExchangeResult {
+  httpStatus: number | null;
+  /** the body of a 2xx reply */
+  text: string | null;
+  error: string | null;
+  durationMs: number;
+}
+
 export interface CallbackClientOptions {
   /** Total time for one attempt: address check, waiting for a free connection, connect, headers and body. */
   timeoutMs?: number;
@@ -38,8 +53,19 @@ export class CallbackClient {
   }
 
   async send(url: string, options: { timeoutMs?: number } = {}): Promise<CallbackAttemptResult> {
+    const reply = await this.exchange(url, { method: 'GET', timeoutMs: options.timeoutMs });
+    if (reply.error !== null || reply.text === null) return { ok: false, httpStatus: reply.httpStatus, error: reply.error, durationMs: reply.durationMs };
+    const error = replyError(reply.text);
+    return { ok: error === null, httpStatus: reply.httpStatus, error, durationMs: reply.durationMs };
+  }
+
+  /**
+   * One request through the guard: `text` is the 2xx reply's body; `error` says why there is none (refused, network,
+   * timeout, a status other than 2xx, a body over 64 KiB).
+   */
+  async exchange(url: string, request: ExchangeRequest): Promise<ExchangeResult> {
     const started = performance.now();
-    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
     // cleared when the attempt ends: AbortSignal.timeout's would fire long after every answer
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new DOMException('callback attempt timed out', 'TimeoutError')), timeoutMs);
@@ -47,9 +73,9 @@ export class CallbackClient {
     timer.unref();
     const { signal } = controller;
     let httpStatus: number | null = null;
-    const result = (error: string | null): CallbackAttemptResult => ({
-      ok: error === null,
+    const result = (error: string | null, text: string | null = null): ExchangeResult => ({
       httpStatus,
+      text,
       error,
       durationMs: Math.round(performance.now() - started),
     });
@@ -63,8 +89,9 @@ export class CallbackClient {
       const { statusCode, body } = await this.agent.request({
         origin: `${target.protocol}//${address}${target.port ? `:${target.port}` : ''}`,
         path: `${target.pathname}${target.search}`,
-        method: 'GET',
-        headers: { host: target.host, accept: 'application/json' },
+        method: request.method,
+        headers: { ...request.headers, host: target.host, accept: 'application/json' },
+        body: request.body,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal,
@@ -75,7 +102,7 @@ export class CallbackClient {
         return result(statusCode >= 300 && statusCode < 400 ? `http ${statusCode} (redirect not followed)` : `http ${statusCode}`);
       }
       const text = await readAtMost(body, MAX_BODY_BYTES);
-      return result(text === null ? 'response body over 64 KiB' : replyError(text));
+      return text === null ? result('response body over 64 KiB') : result(null, text);
     } catch (error) {
       return result(describeError(error));
     } finally {
@@ -86,6 +113,11 @@ export class CallbackClient {
   close(): Promise<void> {
     return this.agent.close();
   }
+}
+
+/** A reply body as JSON (Smartico's trailing comma forgiven), or undefined. */
+export function parseJsonReply(text: string): unknown {
+  return parseReply(text);
 }
 
 /** null when Smartico's reply says success, else why not. */

@@ -31,6 +31,6 @@ import { TrackingService } from './tracking.service';
     MessageViews,
     TrackingService,
   ],
-  exports: [ClickLinks, MessageViews, TrackingService, OutboxRepository],
+  exports: [ClickLinks, MessageViews, TrackingService, OutboxRepository, CallbackClient],
 })
 export class TrackingModule {}

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 
 import type { MessageRow } from '../../src/messages/message.view';
 import { TrackingService } from '../../src/tracking/tracking.service';
-import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp } from '../utils/create-test-app';
+import { createTestApp, GATEWAY_A, GATEWAY_B, TestApp, testConfig } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
 import { FAST_RETRY_CALLBACKS } from '../utils/fast-callbacks';
@@ -311,8 +311,9 @@ describe('callback_url checked again at send time', () => {
 
   beforeAll(async () => {
     decoy = await FakeSmarticoServer.start();
-    // '*' lets the gateway accept any host, but never unlocks a private address at send time
-    sut = await createTestApp({ callbackAllowedHosts: ['*'] });
+    // '*' lets the gateway accept any host, but never unlocks a private address at send time. The attempt's timeout
+    // covers the name lookup: under a loaded machine a 1 s attempt timed out in it every time, so this one has 8 s
+    sut = await createTestApp({ callbackAllowedHosts: ['*'], callbacks: { ...testConfig('unused').callbacks, timeoutMs: 8_000, leaseMs: 20_000 } });
     db = new Client({ connectionString: sut.database.url });
     await db.connect();
   });
@@ -339,7 +340,7 @@ describe('callback_url checked again at send time', () => {
       );
       expect(attempts.rows.map((attempt) => attempt.error)).toContainEqual(expect.stringMatching(refusal));
     };
-    await eventually(refused, { what: `the address guard's refusal for ${id}` });
+    await eventually(refused, { what: `the address guard's refusal for ${id}`, timeoutMs: 30_000 });
     expect(decoy.requests).toHaveLength(0);
   });
 });

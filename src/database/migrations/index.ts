@@ -11,6 +11,7 @@ import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits'
 import { InboxFeatures1765000000000 } from './1765000000000-InboxFeatures';
 import { VoidMessages1765100000000 } from './1765100000000-VoidMessages';
 import { Suppression1765200000000 } from './1765200000000-Suppression';
+import { OperatorActions1765300000000 } from './1765300000000-OperatorActions';
 
 /** Every migration, in order. Classes (not globs) so they load from dist/ and under jest alike. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   InboxFeatures1765000000000,
   VoidMessages1765100000000,
   Suppression1765200000000,
+  OperatorActions1765300000000,
 ];
