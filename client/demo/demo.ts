@@ -311,7 +311,12 @@ function pressAction(view: MessageView, buttonId: string, text: string, element:
   sdk
     .pressButton(view.id, buttonId)
     .then(
-      (press) => notice(press.message ?? (press.ok === false ? `“${text}” did not go through` : `“${text}”: done`)),
+      (press) =>
+        notice(
+          press.pending === true
+            ? `“${text}” is on its way: the result will show here`
+            : press.message || (press.ok === false ? `“${text}” did not go through` : `“${text}”: done`),
+        ),
       // 409: the operator has not set up server-side actions yet, which the player should hear plainly
       (error: Error) =>
         notice(

@@ -142,8 +142,11 @@ export type Unsubscribe = () => void;
 /** What pressing a button did: `link` to open (a `url` button), or an action's outcome. */
 export interface ButtonPress {
   link: string | null;
+  /** an action button: the operator's answer (also the message's `action_result`) */
   ok?: boolean;
   message?: string;
+  /** an action button whose operator did not answer within 10 s: the result follows through `onUpdate` */
+  pending?: boolean;
 }
 
 /** A refused REST call or socket action; `status` is the HTTP status when there was one. */
