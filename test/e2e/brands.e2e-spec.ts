@@ -5,7 +5,7 @@ import { Client } from 'pg';
 
 import type { InboxList } from '../../src/inbox/inbox.service';
 import type { SupportMessageDetail, SupportMessageList, SupportPlayer } from '../../src/support/support.service';
-import { createTestApp, PLAYER_JWT_SECRET, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
+import { createTestApp, OPERATOR_KEY, PLAYER_JWT_SECRET, SUPPORT_KEY, TestApp } from '../utils/create-test-app';
 import { eventually, expectQuietFor } from '../utils/eventually';
 import { freePort } from '../utils/free-port';
 import { customIm, postGateway } from '../utils/gateway-client';
@@ -20,6 +20,7 @@ const ALPHA_MT = { id: 'alpha-mt', authorization: 'Secret-Alpha-MT-0123456789', 
 const BETA = { id: 'beta', authorization: 'Secret-Beta-0123456789', apiKey: 'api-key-beta', brand: 'beta' };
 const ALPHA_SECRET = 'alpha-own-player-secret-at-least-32-bytes-long';
 const ALPHA_SUPPORT = 'alpha-support-key-0123456789';
+const ALPHA_OPERATOR = 'alpha-operator-key-0123456789';
 const PLAYER_LIMIT = 40;
 
 type Brand = 'alpha' | 'beta';
@@ -37,7 +38,7 @@ describe('brands: the same ext_user_id under two brands is two players (SPEC §3
     database = await createTestDatabase();
     const overrides = {
       gateways: [ALPHA_DE, ALPHA_MT, BETA],
-      brands: [{ id: 'alpha', playerJwtSecret: ALPHA_SECRET, supportApiKeys: [ALPHA_SUPPORT], operatorApiKeys: [] }],
+      brands: [{ id: 'alpha', playerJwtSecret: ALPHA_SECRET, supportApiKeys: [ALPHA_SUPPORT], operatorApiKeys: [ALPHA_OPERATOR] }],
       rateLimits: { playerPerMinute: PLAYER_LIMIT, supportPerMinute: 1200, gatewayBadAuthPerMinute: 20 },
       demo: true,
     };
@@ -312,6 +313,40 @@ describe('brands: the same ext_user_id under two brands is two players (SPEC §3
       } finally {
         socket.close();
       }
+    });
+  });
+
+  describe('operator API (SPEC v2 §7)', () => {
+    const operator = async (key: string, method: string, path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const response = await fetch(`${one.url}/operator${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: method === 'GET' ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+
+    it("limits a brand's operator key to its brand: another brand's messages and players are out of reach", async () => {
+      const playerId = `shared-${randomUUID()}`;
+      const alphaId = await post(one, ALPHA_DE, playerId, { group: 'offer-9' });
+      const betaId = await post(one, BETA, playerId, { group: 'offer-9' });
+
+      expect((await operator(ALPHA_OPERATOR, 'POST', '/messages/void', { id: betaId, reason: 'x' })).body).toEqual({ voided: 0 });
+      expect((await operator(ALPHA_OPERATOR, 'POST', '/messages/void', { id: betaId, brand: 'beta', reason: 'x' })).body).toEqual({ voided: 0 });
+      expect((await operator(ALPHA_OPERATOR, 'POST', '/messages/void', { group: 'offer-9', reason: 'x' })).body).toEqual({ voided: 1 });
+      expect(await listIds(one, await tokenOf('alpha', playerId))).toEqual([]);
+      expect(await listIds(one, await tokenOf('beta', playerId))).toEqual([betaId]);
+      const voided = await db.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1::uuid[]) AND voided_at IS NOT NULL', [[alphaId, betaId]]);
+      expect(voided.rows.map((row) => row.id)).toEqual([alphaId]);
+
+      const other = await operator(ALPHA_OPERATOR, 'PUT', `/players/${playerId}/suppression`, { brand: 'beta', state: 'self_excluded' });
+      expect(other.status).toBe(404);
+      expect((await operator(ALPHA_OPERATOR, 'GET', `/players/${playerId}/suppression?brand=beta`, undefined)).status).toBe(404);
+      // the global key names the brand when there are several
+      const noBrand = await operator(OPERATOR_KEY, 'PUT', `/players/${playerId}/suppression`, { state: 'self_excluded' });
+      expect(noBrand).toMatchObject({ status: 400, body: { message: ['brand is required when more than one brand is configured'] } });
+      expect((await operator(OPERATOR_KEY, 'POST', '/messages/void', { id: betaId, reason: 'x' })).status).toBe(400);
+      expect((await operator(OPERATOR_KEY, 'POST', '/messages/void', { id: betaId, brand: 'beta', reason: 'x' })).body).toEqual({ voided: 1 });
     });
   });
 });
