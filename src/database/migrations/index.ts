@@ -10,6 +10,7 @@ import { BrandPlayerIndexes1764720000001 } from './1764720000001-BrandPlayerInde
 import { CreateRateLimits1764800000000 } from './1764800000000-CreateRateLimits';
 import { InboxFeatures1765000000000 } from './1765000000000-InboxFeatures';
 import { VoidMessages1765100000000 } from './1765100000000-VoidMessages';
+import { GroupIndex1765100000001 } from './1765100000001-GroupIndex';
 import { Suppression1765200000000 } from './1765200000000-Suppression';
 import { OperatorActions1765300000000 } from './1765300000000-OperatorActions';
 
@@ -27,6 +28,7 @@ export const migrations = [
   CreateRateLimits1764800000000,
   InboxFeatures1765000000000,
   VoidMessages1765100000000,
+  GroupIndex1765100000001,
   Suppression1765200000000,
   OperatorActions1765300000000,
 ];
