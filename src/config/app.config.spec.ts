@@ -102,6 +102,12 @@ describe('loadEnvConfig', () => {
     expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS }).operatorActions).toBeUndefined();
   });
 
+  it('keeps messages 90 days unless MESSAGE_RETENTION_DAYS says otherwise (0: for ever)', () => {
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS }).retention).toEqual({ days: 90, sweepMs: 60_000 });
+    expect(loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, MESSAGE_RETENTION_DAYS: '0' }).retention.days).toBe(0);
+    expect(() => loadEnvConfig({ CIM_GATEWAYS: GATEWAYS, MESSAGE_RETENTION_DAYS: '-1' })).toThrow('MESSAGE_RETENTION_DAYS is invalid');
+  });
+
   it.each([
     [{ CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_URL: 'https://platform.example/a' }, 'OPERATOR_ACTION_SECRET is required: the two go together'],
     [{ CIM_GATEWAYS: GATEWAYS, OPERATOR_ACTION_SECRET: 'an-action-secret-that-is-32-chars-long' }, 'OPERATOR_ACTION_URL is required: the two go together'],

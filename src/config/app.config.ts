@@ -46,6 +46,8 @@ export interface AppConfig {
   operatorApiKeys: string[];
   /** SUPPRESSION_EXEMPT_CATEGORIES: categories a responsible-gambling suppression never hides */
   suppressionExemptCategories: string[];
+  /** MESSAGE_RETENTION_DAYS (0: keep everything), and how often the leader looks for what is past it */
+  retention: { days: number; sweepMs: number };
   /** OPERATOR_ACTION_URL and OPERATOR_ACTION_SECRET: where server-executed button actions go (SPEC v2 §7); unset: none */
   operatorActions?: OperatorActionsConfig;
   redisUrl?: string;
@@ -135,6 +137,7 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     supportApiKeys: raw.SUPPORT_API_KEYS,
     operatorApiKeys: raw.OPERATOR_API_KEYS,
     suppressionExemptCategories: exemptCategories(raw.SUPPRESSION_EXEMPT_CATEGORIES),
+    retention: { days: raw.MESSAGE_RETENTION_DAYS, sweepMs: RETENTION_SWEEP_MS },
     ...(raw.OPERATOR_ACTION_URL === undefined || raw.OPERATOR_ACTION_SECRET === undefined
       ? {}
       : { operatorActions: { url: raw.OPERATOR_ACTION_URL, secret: raw.OPERATOR_ACTION_SECRET, waitMs: OPERATOR_ACTION_WAIT_MS } }),
@@ -232,3 +235,6 @@ export interface OperatorActionsConfig {
   /** how long a press waits for the result before answering pending */
   waitMs: number;
 }
+
+/** How often the leader deletes what is past MESSAGE_RETENTION_DAYS. */
+export const RETENTION_SWEEP_MS = 60_000;

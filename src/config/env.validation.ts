@@ -101,6 +101,8 @@ export const envSchema = z.object({
   OPERATOR_API_KEYS: commaList,
   // unset: the default list; empty: no category is exempt
   SUPPRESSION_EXEMPT_CATEGORIES: z.string().optional(),
+  // 0 keeps every message
+  MESSAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(90),
   OPERATOR_ACTION_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
   OPERATOR_ACTION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   REDIS_URL: optionalString.pipe(

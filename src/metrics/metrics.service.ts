@@ -72,6 +72,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly retentionDeleted = new Counter({
+    name: 'cim_retention_deleted_total',
+    help: "Messages (with their events, callbacks and attempts) deleted by this instance's retention job (MESSAGE_RETENTION_DAYS)",
+    registers: [this.registry],
+  });
+  readonly oldestMessageAge = new Gauge({
+    name: 'cim_oldest_message_age_seconds',
+    help: 'Age of the oldest stored message, as of the last retention run (the leader only)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -10,6 +10,7 @@ import { ClickLinkController } from './click-link.controller';
 import { ClickLinks } from './click-links';
 import { MessageViews } from './message-views';
 import { OutboxRepository } from './outbox.repository';
+import { RetentionService } from './retention.service';
 import { TrackingService } from './tracking.service';
 
 @Module({
@@ -30,6 +31,7 @@ import { TrackingService } from './tracking.service';
     ClickLinks,
     MessageViews,
     TrackingService,
+    RetentionService,
   ],
   exports: [ClickLinks, MessageViews, TrackingService, OutboxRepository, CallbackClient],
 })

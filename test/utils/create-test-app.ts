@@ -29,6 +29,7 @@ export function testConfig(databaseUrl: string, overrides: Partial<AppConfig> = 
     supportApiKeys: [SUPPORT_KEY],
     operatorApiKeys: [OPERATOR_KEY],
     suppressionExemptCategories: ['service', 'responsible_gambling'],
+    retention: { days: 90, sweepMs: 60_000 },
     logLevel: 'silent',
     dbPoolSize: 10,
     linkSecret: 'test-link-secret-0123456789abcdef0123456789',
