@@ -168,6 +168,7 @@ async function main(): Promise<void> {
   const byMessageId = new Map<string, Sent>();
   const counts = new Map<string, number>();
   let refused = 0;
+  let unreachable = 0;
 
   // Smartico's side of the status callbacks: GET <callback_url>&type=cim&ext_message_id=…&status=…&api_key=…
   const receiver = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
   const stop = (): void => {
     receiver.close();
     const accepted = byMessageId.size;
-    const summary = ['delivered', 'opened', 'clicked', 'failed'].map((status) => `${status} ${counts.get(status) ?? 0}`).join(', ');
+    const summary = ['delivered', 'opened', 'clicked', 'failed', 'rejected'].map((status) => `${status} ${counts.get(status) ?? 0}`).join(', ');
     console.log(`\n${options.count} posted, ${accepted} accepted, ${refused} refused; callbacks: ${summary}`);
     process.exit(refused > 0 ? 1 : 0);
   };
@@ -232,8 +233,20 @@ async function main(): Promise<void> {
       }
     } catch (error) {
       refused++;
-      console.log(`${clock()}  posted #${n}  im_uid=${imUid}  → no answer: ${(error as Error).message}`);
+      unreachable++;
+      const cause = (error as Error & { cause?: { code?: string } }).cause?.code;
+      console.log(`${clock()}  posted #${n}  im_uid=${imUid}  → no answer: ${(error as Error).message}${cause ? ` (${cause})` : ''}`);
     }
+  }
+  // nothing was accepted: no callback will ever come, so waiting for them would wait for ever
+  if (byMessageId.size === 0) {
+    console.log(
+      unreachable > 0
+        ? `\nno answer from cim-inbox at ${options.base}: is it running (npm start)? Point --url at it otherwise.`
+        : '\nnothing was accepted, so no callback will come.',
+    );
+    stop();
+    return;
   }
   if (options.wait !== undefined) {
     console.log(`\nlistening for callbacks for ${options.wait} s…`);

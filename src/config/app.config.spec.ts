@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -195,6 +195,19 @@ describe('withDevDefaults', () => {
     expect((JSON.parse(readFileSync(join(dataDir, 'dev-secrets.json'), 'utf8')) as { authorization: string }).authorization).toBe(
       first.gateways[0].authorization,
     );
+  });
+
+  it('makes a support and an operator key up too (kept with the other secrets), unless keys are configured', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cim-dev-'));
+    // a secrets file from before these keys existed gains them, keeping what it had
+    writeFileSync(join(dataDir, 'dev-secrets.json'), JSON.stringify({ authorization: 'dev-a', apiKey: 'dev-k', playerJwtSecret: 'x'.repeat(43) }));
+    const first = withDevDefaults(loadEnvConfig({ DATA_DIR: dataDir }));
+    expect(first.gateways[0].authorization).toBe('dev-a');
+    expect(first.supportApiKeys).toEqual([expect.stringMatching(/^dev-support-/) as string]);
+    expect(first.operatorApiKeys).toEqual([expect.stringMatching(/^dev-operator-/) as string]);
+    const again = withDevDefaults(loadEnvConfig({ DATA_DIR: dataDir }));
+    expect([again.supportApiKeys, again.operatorApiKeys]).toEqual([first.supportApiKeys, first.operatorApiKeys]);
+    expect(withDevDefaults(loadEnvConfig({ DATA_DIR: dataDir, SUPPORT_API_KEYS: 'mine' })).supportApiKeys).toEqual(['mine']);
   });
 
   it('leaves a configured gateway alone', () => {

@@ -187,6 +187,9 @@ interface DevSecrets {
   authorization: string;
   apiKey: string;
   playerJwtSecret: string;
+  // added later: a secrets file written by an earlier release gains them on the next start
+  supportApiKey?: string;
+  operatorApiKey?: string;
 }
 
 /** Dev mode's made-up secrets are kept in DATA_DIR, so a restart keeps the same curl line and tokens. */
@@ -202,6 +205,13 @@ export function withDevDefaults(config: EnvConfig): EnvConfig {
       apiKey: `dev-${randomBytes(12).toString('base64url')}`,
       playerJwtSecret: randomBytes(32).toString('base64url'),
     };
+  }
+  if (secrets.supportApiKey === undefined || secrets.operatorApiKey === undefined) {
+    secrets = {
+      ...secrets,
+      supportApiKey: secrets.supportApiKey ?? `dev-support-${randomBytes(12).toString('base64url')}`,
+      operatorApiKey: secrets.operatorApiKey ?? `dev-operator-${randomBytes(12).toString('base64url')}`,
+    };
     mkdirSync(config.dataDir, { recursive: true, mode: 0o755 });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
@@ -212,6 +222,8 @@ export function withDevDefaults(config: EnvConfig): EnvConfig {
     gateways,
     linkSecret: config.linkSecret === deriveLinkSecret([]) ? deriveLinkSecret(gateways) : config.linkSecret,
     player: hasPlayerAuth ? config.player : { ...config.player, jwtSecret: secrets.playerJwtSecret },
+    supportApiKeys: config.supportApiKeys.length > 0 ? config.supportApiKeys : [(secrets as Required<DevSecrets>).supportApiKey],
+    operatorApiKeys: config.operatorApiKeys.length > 0 ? config.operatorApiKeys : [(secrets as Required<DevSecrets>).operatorApiKey],
   };
 }
 

@@ -20,6 +20,8 @@ export function devBanner(config: EnvConfig): string {
     `    Authorization      ${gateway.authorization}`,
     `    Smartico api_key   ${gateway.apiKey}`,
     `    player JWT secret  ${config.player.jwtSecret ?? '(from PLAYER_JWKS_URL)'}`,
+    `    support API key    ${config.supportApiKeys[0] ?? '(none)'}   (curl -H 'Authorization: Bearer …' ${base}/support/messages)`,
+    `    operator API key   ${config.operatorApiKeys[0] ?? '(none)'}`,
     `    API docs           ${base}/docs`,
     `    demo page          ${base}/demo   (a player's view: popups, bell, inbox)`,
     '',
