@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { AppValidationPipe } from './common/app-validation.pipe';
 import { logRequests } from './common/logging.module';
+import { QuietFrameworkLogger } from './common/quiet-framework.logger';
 import { requestIdFor } from './common/request-id';
 import { APP_CONFIG, AppConfig } from './config/app.config';
 import { MAX_REQUEST_BYTES } from './gateway/gateway.constants';
@@ -72,7 +73,7 @@ export async function gracefulStop(app: NestFastifyApplication): Promise<void> {
 }
 
 export async function configureApp(app: NestFastifyApplication): Promise<INestApplication> {
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietFrameworkLogger(app.get(Logger)));
   const io = new InboxIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
   await io.connect({ link: app.get(FanOutLink), channels: app.get(AcceptedChannels), publisher: app.get(InboxPublisher) });
   app.useWebSocketAdapter(io);
