@@ -115,10 +115,12 @@ export class InboxService {
 
   /** The socket's `clicked` naming an action button runs that action too (SPEC v2 §7): its result reaches the tabs as `update`. */
   async pressActionButton(player: PlayerRef, messageId: string, buttonId: string): Promise<void> {
+    // without an action handler a url button's click costs no further query
+    if (!this.actions.configured) return;
     const row = await this.messages.findVisibleForPlayer(player, messageId);
     const button = row === null ? undefined : this.views.button(row, buttonId);
-    if (button?.action === null || button === undefined || !this.actions.configured) return;
-    await this.pressButton(player, messageId, buttonId);
+    // the socket's `clicked` has recorded the click already
+    if (row !== null && button?.action != null) await this.actions.press(row, { id: button.id, action: button.action });
   }
 
   async syncSockets(row: MessageRow, events: MessageEvent[]): Promise<void> {

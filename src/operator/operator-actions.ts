@@ -119,7 +119,11 @@ export class OperatorActions implements OnApplicationShutdown {
 
   private async store(messageId: string, buttonId: string, ok: boolean, message: string): Promise<ActionOutcome> {
     const row = await this.actions.finish(messageId, buttonId, ok, message);
-    if (row !== null) this.events.publishChanged(row, ['actioned']);
+    if (row !== null) {
+      this.events.publishChanged(row, ['actioned']);
+      return { kind: 'done', ok, message };
+    }
+    // finished meanwhile by a caller that took the lease over: its result stands
     const stored = await this.actions.find(messageId, buttonId);
     return stored === null || stored.ok === null ? { kind: 'done', ok, message } : { kind: 'done', ok: stored.ok, message: stored.result_message ?? '' };
   }
