@@ -63,8 +63,9 @@ export class GatewayService {
     if (outcome.kind === 'created') {
       this.logger.debug({ gatewayId: gateway.id, messageId: outcome.id, imUid: request.im_uid }, 'message accepted');
       this.metrics.messagesAccepted.inc({ brand: gateway.brand });
-      // stored for Smartico's sake, never shown: the player is under a responsible-gambling suppression
-      if (outcome.row.suppressed_at !== null) this.events.publishChanged(outcome.row, ['suppressed', 'rejected']);
+      // stored for Smartico's sake, never shown: the player is under a responsible-gambling suppression (this wakes the
+      // callbacks; no tab ever had it, so there is nothing to take back)
+      if (outcome.row.suppressed_at !== null) this.events.publishChanged(outcome.row, ['rejected']);
       else this.events.publishAccepted(outcome.row);
     } else {
       // Smartico retries when it got no answer: the instance that stored the message may have died before announcing it

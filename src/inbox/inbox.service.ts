@@ -128,6 +128,8 @@ export class InboxService {
     // a voided message's view is of no use to anyone: the tabs drop it
     if (events.includes('voided')) this.publisher.voided(player, { id: row.id, reason: row.void_reason ?? 'voided' });
     else if (events.includes('suppressed')) this.publisher.voided(player, { id: row.id, reason: 'suppressed' });
+    // rejected as it arrived: no tab and no count ever had it (a count sent now could also overtake a newer one)
+    else if (events.includes('rejected')) return;
     else if (events.some((event) => event !== 'delivered')) this.publisher.update(player, this.toView(row));
     if (events.some((event) => COUNTED_OUT.has(event))) {
       this.publisher.unread(player, await this.badges.of(player));
