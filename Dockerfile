@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Build stage: full install, compile TypeScript, then drop dev dependencies.
+# Build stage: full install, compile TypeScript, then drop dev and optional dependencies.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
@@ -8,7 +8,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 # the browser SDK and demo page, bundled into dist/client (served at /demo in dev mode or with DEMO=true)
 COPY client ./client
-RUN npm run build && npm prune --omit=dev
+# production dependencies only; the embedded PostgreSQL (an optional dependency, ~60 MB of binaries) is
+# left out: the image always runs with DATABASE_URL
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 # Runtime stage: production dependencies and compiled code only, as the unprivileged "node" user.
 FROM node:20-bookworm-slim

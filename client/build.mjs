@@ -1,7 +1,7 @@
 // Bundles the browser SDK and the demo page into dist/client (run by `npm run build`, after tsc
 // has emitted the SDK's declarations there). The demo imports the SDK bundle at run time, exactly
 // as an operator's page would, instead of carrying its own copy.
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -42,3 +42,5 @@ await Promise.all([
 ]);
 for (const page of ['index.html', 'landing.html']) cpSync(join(here, 'demo', page), join(out, 'demo', page));
 cpSync(join(here, 'demo', 'assets'), join(out, 'demo', 'assets'), { recursive: true });
+// the whole build succeeded: `npm start` (scripts/build-if-stale.mjs) skips building until a source is newer
+writeFileSync(join(out, '..', '.build-stamp'), `${new Date().toISOString()}\n`);

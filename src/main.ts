@@ -14,15 +14,22 @@ import { devBanner } from './dev/dev-banner';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
+  // `node dist/main.js --check-config` validates the environment and exits: 0, or 78 with the reason
+  // (docker-compose.yml runs it once before the app, so a bad setting stops there instead of restart-looping)
+  const checkOnly = process.argv.includes('--check-config');
   let config: EnvConfig;
   try {
-    config = withDevDefaults(loadEnvConfig(process.env));
+    config = checkOnly ? loadEnvConfig(process.env) : withDevDefaults(loadEnvConfig(process.env));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`cim-inbox: configuration error: ${error.message}\n`);
       process.exit(78); // EX_CONFIG
     }
     throw error;
+  }
+  if (checkOnly) {
+    process.stdout.write(`cim-inbox: configuration is valid (${config.devMode ? 'dev mode' : `${config.gateways.length} gateway(s)`})\n`);
+    process.exit(0);
   }
   const log = pino({ level: config.logLevel, base: { service: 'cim-inbox' } });
 

