@@ -1,18 +1,29 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, OnModuleInit } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 
 import { FanOutLink } from '../inbox/fan-out-link';
+import { Metrics } from '../metrics/metrics.service';
 
 @ApiTags('operations')
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnModuleInit {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly fanOut: FanOutLink,
+    private readonly metrics: Metrics,
   ) {}
+
+  onModuleInit(): void {
+    this.metrics.registerReadiness(() =>
+      this.ready().then(
+        () => true,
+        () => false,
+      ),
+    );
+  }
 
   @Get()
   @ApiOperation({ summary: 'Liveness: the process is up', security: [] })

@@ -85,6 +85,20 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // gauges named like counters (promtool check metrics objects); their `{type}` series without `_total` sum to the same
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+  }
+
+  /** `cim_ready`: the readiness check run at scrape time, so an alert needs no prober of `/health/ready`. */
+  registerReadiness(ready: () => Promise<boolean>): void {
+    new Gauge({
+      name: 'cim_ready',
+      help: 'Whether GET /health/ready would answer 200 (1: the database answers and the fan-out link carries the heartbeat) or 503 (0)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await ready()) ? 1 : 0);
+      },
+    });
   }
 
   /**
