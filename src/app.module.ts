@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggingModule } from './common/logging.module';
 import { AppConfig } from './config/app.config';
 import { ConfigModule } from './config/config.module';
+import { ConsoleModule } from './console/console.module';
 import { DatabaseModule } from './database/database.module';
 import { DemoModule } from './demo/demo.module';
 import { DevModule } from './dev/dev.module';
@@ -45,6 +46,7 @@ export class AppModule {
         InboxModule,
         TrackingModule,
         SupportModule,
+        ConsoleModule,
         OperatorModule,
         ...(config.devMode ? [DevModule] : []),
         ...(config.devMode || config.demo === true ? [DemoModule] : []),

@@ -1,15 +1,12 @@
 // The demo page: an operator's site using the SDK the way an operator would. Everything the
 // player sees comes from the SDK; /demo/token stands in for the operator's backend.
+import { el, isSafeUrl, required, snackbar } from '../shared/dom';
 import { createInbox, type Inbox, InboxError, type InboxStatus, type MessageView } from '../src/cim-inbox';
 
 const TOAST_MS = 8_000;
 const PAGE_SIZE = 20;
 
-const $ = <T extends HTMLElement>(selector: string): T => {
-  const element = document.querySelector<T>(selector);
-  if (element === null) throw new Error(`demo page is missing ${selector}`);
-  return element;
-};
+const $ = <T extends HTMLElement>(selector: string): T => required<T>(selector);
 
 const ui = {
   status: $('[data-testid=status]'),
@@ -583,23 +580,7 @@ function act(work: () => Promise<unknown>, what: string, onError?: () => void): 
   });
 }
 
-let noticeTimer: ReturnType<typeof setTimeout> | undefined;
-function notice(text: string): void {
-  ui.snackbar.textContent = text;
-  ui.snackbar.hidden = false;
-  clearTimeout(noticeTimer);
-  noticeTimer = setTimeout(() => (ui.snackbar.hidden = true), 4_000);
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (key in element && !key.includes('-')) (element as unknown as Record<string, string>)[key] = value;
-    else element.setAttribute(key, value);
-  }
-  element.append(...children);
-  return element;
-}
+const notice = snackbar(ui.snackbar, 4_000);
 
 // drawn, not typed: emoji and symbol glyphs depend on the fonts the player's system has
 const ICONS = {
@@ -618,14 +599,6 @@ function icon(name: keyof typeof ICONS): SVGSVGElement {
   path.setAttribute('d', ICONS[name]);
   svg.append(path);
   return svg;
-}
-
-function isSafeUrl(value: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(value, location.href).protocol);
-  } catch {
-    return false;
-  }
 }
 
 function ago(iso: string): string {

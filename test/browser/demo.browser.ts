@@ -4,33 +4,17 @@
 // inert) and archive-all. `npm run test:browser` (builds first). Leaves screenshots in test-artifacts/ (demo*.png).
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Client } from 'pg';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, Page } from 'playwright-core';
 
-import { AppProcess } from '../utils/app-process';
 import { FakeSmarticoServer, RecordedRequest } from '../utils/fake-smartico.server';
-import { freePort } from '../utils/free-port';
+import { ARTIFACTS, check, couldNotRun, finish, launchChromium, ROOT, startRun, step } from './browser-harness';
 
-const ROOT = join(__dirname, '..', '..');
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AUTHORIZATION = `browser-test-${randomBytes(8).toString('hex')}`;
 const API_KEY = 'browser-test-api-key';
 const SUPPORT_KEY = `browser-test-support-${randomBytes(8).toString('hex')}`;
 const POPUP_WITHIN_MS = 1_000;
-
-interface StepResult {
-  name: string;
-  ok: boolean;
-  ms: number;
-}
-
-const results: StepResult[] = [];
 
 // the functions passed to page.waitForFunction run in the page; this Node-side file declares only
 // the bit of the DOM they touch (the project's type-check has no DOM library)
@@ -47,45 +31,6 @@ interface PageElement {
 }
 declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): Iterable<PageElement> };
 declare const window: { __pwned?: unknown };
-
-async function step(name: string, work: () => Promise<void>): Promise<void> {
-  const started = Date.now();
-  try {
-    await work();
-  } catch (error) {
-    results.push({ name, ok: false, ms: Date.now() - started });
-    console.log(`  ✗ ${name} (${Date.now() - started} ms)\n      ${(error as Error).message.split('\n').join('\n      ')}`);
-    throw error;
-  }
-  results.push({ name, ok: true, ms: Date.now() - started });
-  console.log(`  ✓ ${name} (${Date.now() - started} ms)`);
-}
-
-function check(condition: boolean, message: string): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** A database of its own: in the PostgreSQL that DATABASE_URL names, else the app's embedded one under DATA_DIR. */
-async function database(dataDir: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
-  const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) return { env: {}, drop: () => Promise.resolve() };
-  const name = `cim_browser_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    env: { DATABASE_URL: url.toString(), DATA_DIR: dataDir },
-    drop: async () => {
-      const client = new Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
-}
 
 async function postCustomIm(base: string, request: Record<string, unknown>): Promise<string> {
   const response = await fetch(`${base}/gateway/custom-im`, {
@@ -188,24 +133,7 @@ function runSimulator(args: string[]): { child: ChildProcess; output: () => stri
 }
 
 async function main(): Promise<void> {
-  const started = Date.now();
-  check(
-    existsSync(join(ROOT, 'dist', 'main.js')) && existsSync(join(ROOT, 'dist', 'client', 'cim-inbox.js')),
-    'the app is not built: run `npm run build` (npm run test:browser does)',
-  );
-  check(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  mkdirSync(ARTIFACTS, { recursive: true });
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'cim-browser-'));
-  chmodSync(dataDir, 0o755); // as root, the embedded PostgreSQL runs as "postgres" and must enter it
-  const db = await database(dataDir);
-  const fake = await FakeSmarticoServer.start();
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const app = new AppProcess({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATA_DIR: dataDir,
+  const run = await startRun({
     CIM_AUTHORIZATION: AUTHORIZATION,
     SMARTICO_API_KEY: API_KEY,
     PLAYER_JWT_SECRET: randomBytes(32).toString('base64url'),
@@ -213,9 +141,8 @@ async function main(): Promise<void> {
     CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
     CALLBACK_POLL_MS: '50',
     DEMO: 'true',
-    LOG_LEVEL: 'warn',
-    ...db.env,
   });
+  const { app, base, fake } = run;
   let browser: Browser | undefined;
   let page: Page | undefined;
   const consoleErrors: string[] = [];
@@ -230,7 +157,7 @@ async function main(): Promise<void> {
 
     let context!: BrowserContext;
     await step('Chromium starts', async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: 30_000 });
+      browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       context.setDefaultTimeout(10_000);
       context.on('console', (message) => {
@@ -588,27 +515,11 @@ async function main(): Promise<void> {
       return Promise.resolve();
     });
   } catch {
-    if (page !== undefined) await page.screenshot({ path: join(ARTIFACTS, 'demo-failure.png') }).catch(() => undefined);
-    if (app.stderr.trim() !== '') console.log(`\napp stderr:\n${app.stderr.slice(-4_000)}`);
+    await run.failed(page, 'demo-failure.png');
   } finally {
-    await browser?.close().catch(() => undefined);
-    app.kill('SIGTERM');
-    await Promise.race([app.exited, new Promise((resolve) => setTimeout(resolve, 12_000))]);
-    await fake.close();
-    await db.drop().catch((error: Error) => console.log(`could not drop the test database: ${error.message}`));
-    rmSync(dataDir, { recursive: true, force: true });
+    await run.stop(browser);
   }
-
-  const passed = results.filter((result) => result.ok).length;
-  const failed = results.length - passed;
-  console.log(`\nscreenshots in test-artifacts/: ${screenshots.join(', ')}${failed > 0 ? ' (on failure: demo-failure.png)' : ''}`);
-  console.log(`browser demo test ${failed === 0 ? 'PASSED' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  console.log(`browser: ${passed} passed, ${failed} failed`);
-  process.exit(failed === 0 ? 0 : 1);
+  finish('browser demo test', run.started, screenshots, 'demo-failure.png');
 }
 
-main().catch((error: Error) => {
-  console.log(`browser test could not run: ${error.stack ?? error.message}`);
-  console.log('browser: 0 passed, 1 failed');
-  process.exit(1);
-});
+main().catch(couldNotRun);
