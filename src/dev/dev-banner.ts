@@ -24,6 +24,7 @@ export function devBanner(config: EnvConfig): string {
     `    operator API key   ${config.operatorApiKeys[0] ?? '(none)'}`,
     `    API docs           ${base}/docs`,
     `    demo page          ${base}/demo   (a player's view: popups, bell, inbox)`,
+    `    support console    ${base}/console   (sign in with the support API key above)`,
     '',
     '  Post a Custom IM as Smartico would (a replay of the same im_uid answers the same ext_message_id):',
     '',
