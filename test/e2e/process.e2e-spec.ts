@@ -31,7 +31,9 @@ describe('the built app as `npm start` runs it', () => {
     const bad = run(process.execPath, [main, '--check-config'], { env: { ...process.env, DATABASE_URL: '', CIM_GATEWAYS: '[{"id":' } });
     await expect(bad).rejects.toMatchObject({ code: 78, stderr: 'cim-inbox: configuration error: CIM_GATEWAYS is not valid JSON\n' });
     const gateways = '[{"id":"a","authorization":"secret-a","apiKey":"k"},{"id":"b","authorization":"secret-b","apiKey":"k"}]';
-    const good = await run(process.execPath, [main, '--check-config'], { env: { ...process.env, DATABASE_URL: 'postgres://nowhere.invalid/cim', CIM_GATEWAYS: gateways } });
+    const good = await run(process.execPath, [main, '--check-config'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://nowhere.invalid/cim', CIM_GATEWAYS: gateways },
+    });
     expect(good.stdout).toBe('cim-inbox: configuration is valid (2 gateway(s))\n');
   });
 
