@@ -79,9 +79,11 @@ function main(): void {
     const name = `${node.callFrame.functionName || '(anonymous)'} ${where(node)
       .replace(/^.*node_modules\//, '')
       .replace(/^.*\/dist\//, 'dist/')}:${node.callFrame.lineNumber + 1}`;
-    const entry = selfMs.get(name) ?? { ms: 0, stage };
+    // one function can serve several stages (a socket write under ws, pg or Fastify)
+    const key = `${name}\t${stage}`;
+    const entry = selfMs.get(key) ?? { ms: 0, stage };
     entry.ms += ms;
-    selfMs.set(name, entry);
+    selfMs.set(key, entry);
   }
   const busy = [...stageMs].filter(([stage]) => stage !== 'idle').reduce((sum, [, ms]) => sum + ms, 0);
   const pct = (ms: number): string => `${((ms / busy) * 100).toFixed(1)} %`;
@@ -96,7 +98,7 @@ function main(): void {
     .filter(([, e]) => e.stage !== 'idle')
     .sort((a, b) => b[1].ms - a[1].ms)
     .slice(0, top))
-    process.stdout.write(`| \`${name}\` | ${stage} | ${ms.toFixed(0)} | ${pct(ms)} |\n`);
+    process.stdout.write(`| \`${name.split('\t')[0]}\` | ${stage} | ${ms.toFixed(0)} | ${pct(ms)} |\n`);
 }
 
 main();
