@@ -54,7 +54,7 @@ export async function callbacksScenario(context: BenchContext): Promise<Callback
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const seed = async (count = callbacks): Promise<void> => {
-    await db.query('TRUNCATE callback_attempts, callbacks, message_events, messages');
+    await db.query('TRUNCATE callback_attempts, callbacks, message_events, messages CASCADE');
     await seedDeliveredCallbacks(db, count, context.callbackUrl);
     // a backlog built up in production has statistics; give the one made at once the same
     await db.query('ANALYZE callbacks');
