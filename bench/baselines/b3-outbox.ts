@@ -20,7 +20,7 @@ async function drain(databaseUrl: string, expected: number): Promise<number> {
         await client.query('BEGIN');
         const { rows } = await client.query<{ id: string; callback_url: string; message_id: string; status: string }>(
           `SELECT c.id, m.callback_url, c.message_id, c.status FROM callbacks c JOIN messages m ON m.id = c.message_id
-            WHERE c.state = 'pending' ORDER BY c.next_attempt_at, c.id LIMIT 50 FOR UPDATE OF c SKIP LOCKED`,
+            WHERE c.state = 'pending' AND c.next_attempt_at <= now() ORDER BY c.next_attempt_at, c.id LIMIT 50 FOR UPDATE OF c SKIP LOCKED`,
         );
         if (rows.length === 0) {
           await client.query('COMMIT');

@@ -11,6 +11,8 @@ export interface Receiver {
   url: string;
   /** callbacks answered so far (as last reported: at most ~2 ms old) */
   count(): number;
+  /** of them, those with status=delivered */
+  delivered(): number;
   close(): Promise<void>;
 }
 
@@ -21,16 +23,19 @@ export async function startReceiver(): Promise<Receiver> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let received = 0;
+  let delivered = 0;
   const url = await new Promise<string>((resolve, reject) => {
-    child.on('message', (message: { url?: string; received?: number }) => {
+    child.on('message', (message: { url?: string; received?: number; delivered?: number }) => {
       if (message.url !== undefined) resolve(message.url);
       if (message.received !== undefined) received = message.received;
+      if (message.delivered !== undefined) delivered = message.delivered;
     });
     child.once('exit', (code) => reject(new Error(`callback receiver exited with ${code}`)));
   });
   return {
     url,
     count: () => received,
+    delivered: () => delivered,
     close: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
@@ -41,9 +46,11 @@ export async function startReceiver(): Promise<Receiver> {
 
 function serve(): void {
   let received = 0;
+  let delivered = 0;
   let reported = 0;
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     received += 1;
+    if (req.url?.includes('status=delivered') === true) delivered += 1;
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"error_code":0}');
   });
   server.keepAliveTimeout = 60_000;
@@ -54,7 +61,7 @@ function serve(): void {
   setInterval(() => {
     if (received === reported) return;
     reported = received;
-    process.send!({ received });
+    process.send!({ received, delivered });
   }, 2);
   process.on('SIGTERM', () => process.exit(0));
   // the bench ended (or crashed): so does its receiver

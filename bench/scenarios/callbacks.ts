@@ -22,6 +22,24 @@ export interface CallbacksResult {
   cpu: { cim: { sender: number; postgres: number }; b3: { sender: number; postgres: number } };
 }
 
+/**
+ * `count` delivered messages and their `delivered` callbacks in cim-inbox's outbox, due at once or,
+ * with `perSecond`, falling due at that rate from `leadSeconds` on.
+ */
+export async function seedDeliveredCallbacks(db: Client, count: number, callbackUrl: string, perSecond?: number, leadSeconds = 0): Promise<void> {
+  await db.query(
+    `WITH m AS (
+       INSERT INTO messages (id, gateway_id, im_uid, ext_user_id, body, callback_url, delivered_at)
+       SELECT gen_random_uuid(), 'default', 'bench-' || gen_random_uuid(), 'player-' || (i % 1000), repeat('x', 700), $2, now()
+         FROM generate_series(1, $1) AS i
+       RETURNING id
+     )
+     INSERT INTO callbacks (message_id, status, funnel_rank, next_attempt_at)
+     SELECT id, 'delivered', 1, now() + ($3::float8 + (row_number() OVER ()) * $4::float8) * interval '1 second' FROM m`,
+    [count, callbackUrl, leadSeconds, perSecond === undefined ? 0 : 1 / perSecond],
+  );
+}
+
 export async function callbacksScenario(context: BenchContext): Promise<CallbacksResult> {
   const callbacks = context.quick ? 3_000 : 10_000;
   const rounds = context.quick ? 2 : 4;
@@ -36,17 +54,8 @@ export async function callbacksScenario(context: BenchContext): Promise<Callback
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   const seed = async (count = callbacks): Promise<void> => {
-    await db.query('TRUNCATE callback_attempts, callbacks, message_events, messages');
-    await db.query(
-      `WITH m AS (
-         INSERT INTO messages (id, gateway_id, im_uid, ext_user_id, body, callback_url, delivered_at)
-         SELECT gen_random_uuid(), 'default', 'bench-' || gen_random_uuid(), 'player-' || (i % 1000), repeat('x', 700), $2, now()
-           FROM generate_series(1, $1) AS i
-         RETURNING id
-       )
-       INSERT INTO callbacks (message_id, status, funnel_rank) SELECT id, 'delivered', 1 FROM m`,
-      [count, context.callbackUrl],
-    );
+    await db.query('TRUNCATE callback_attempts, callbacks, message_events, messages CASCADE');
+    await seedDeliveredCallbacks(db, count, context.callbackUrl);
     // a backlog built up in production has statistics; give the one made at once the same
     await db.query('ANALYZE callbacks');
   };

@@ -3,14 +3,11 @@
  * held for a while; none may drop. Heap per connection is measured on the server after a forced
  * GC (through its inspector), for cim-inbox and for B2 with the same number of sockets.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 import { Memory, Running, startBaseline, startCim } from '../lib/servers';
+import { Swarm } from '../lib/swarm';
 import { BenchContext } from './context';
-
-const PER_WORKER = 5_000;
 
 export interface ConnectionsRun {
   sockets: number;
@@ -28,60 +25,6 @@ export interface ConnectionsResult {
   heapRatio: number;
   /** why fewer than the 20,000 sockets asked for, when so */
   limitedBy?: string;
-}
-
-class Swarm {
-  private readonly workers: ChildProcess[] = [];
-  private readonly dropped: number[] = [];
-
-  async start(target: 'cim' | 'b2', url: string, sockets: number, prefix: string): Promise<void> {
-    const ready: Array<Promise<void>> = [];
-    for (let first = 0; first < sockets; first += PER_WORKER) {
-      const count = Math.min(PER_WORKER, sockets - first);
-      const index = this.workers.length;
-      this.dropped.push(0);
-      const worker = spawn(
-        process.execPath,
-        ['--import', 'tsx', join(__dirname, '..', 'lib', 'swarm-worker.ts'), target, url, String(first), String(count), prefix],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      this.workers.push(worker);
-      ready.push(
-        new Promise<void>((resolve, reject) => {
-          worker.stdout.on('data', (chunk: Buffer) => {
-            for (const line of chunk.toString().split('\n')) {
-              if (line.startsWith('connected')) resolve();
-              const match = /^dropped (\d+)/.exec(line);
-              if (match) this.dropped[index] = Number(match[1]);
-            }
-          });
-          worker.once('exit', (code) => reject(new Error(`swarm worker exited with ${code}`)));
-        }),
-      );
-      // workers connect one after another: a stampede of handshakes is not what is measured here
-      await ready[ready.length - 1];
-    }
-    await Promise.all(ready);
-  }
-
-  droppedCount(): number {
-    return this.dropped.reduce((sum, n) => sum + n, 0);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            worker.removeAllListeners('exit');
-            worker.once('exit', () => resolve());
-            worker.kill('SIGTERM');
-          }),
-      ),
-    );
-  }
 }
 
 /** A process may hold only so many descriptors (`ulimit -n`): leave room for pools and files. */

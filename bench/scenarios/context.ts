@@ -9,6 +9,8 @@ export interface BenchContext {
   callbackUrl: string;
   /** callbacks that receiver has answered so far */
   callbacksReceived(): number;
+  /** of them, `delivered` callbacks */
+  deliveredReceived(): number;
   /** --cpu-prof directory when profiling cim-inbox, else undefined */
   profileDir?: string;
   /** the Redis the multi-instance scenario fans out through (--redis, CIM_BENCH_REDIS_URL) */

@@ -1,5 +1,6 @@
 /**
- * Ingest: the gateway's max accepted messages/s against B1's max req/s (closed loop, `-p 1`), then
+ * Ingest: the gateway's max accepted messages/s against B1's max req/s (closed loop, `-p 1`, at 32
+ * and at 50 connections), then
  * p99 ack latency of both at 70 % of B1's max rate. Each measurement runs with the other server
  * SIGSTOPped, so the two never share the CPU, and the order alternates round by round.
  */
@@ -10,8 +11,18 @@ import { BENCH_SECRETS, Running, startBaseline, startCim } from '../lib/servers'
 import { median } from '../lib/stats';
 import { alternate, BenchContext } from './context';
 
-export interface IngestResult {
+/** The max-throughput passes at another number of connections. */
+export interface IngestThroughput {
   connections: number;
+  b1PerSecond: number[];
+  cimPerSecond: number[];
+  throughputRatio: number;
+}
+
+export interface IngestResult {
+  /** of the passes below (max throughput and latency); `alsoAt` holds the max passes at other counts */
+  connections: number;
+  alsoAt: IngestThroughput[];
   b1: { requestsPerSecond: number[]; p99AtRate: number[] };
   cim: { acceptedPerSecond: number[]; p99AtRate: number[]; refusedOrFailed: number };
   rate: number;
@@ -36,6 +47,7 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
   const seconds = context.quick ? 3 : 8;
   const warmup = context.quick ? 1 : 4;
   const connections = 50;
+  const otherConnections = [32];
   const b1Url = await context.server.createDatabase('b1');
   const cimUrl = await context.server.createDatabase('ingest');
   const b1 = await startBaseline('b1-ingest.ts', { DATABASE_URL: b1Url, POOL_SIZE: '20' });
@@ -48,12 +60,12 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
   };
   let refusedOrFailed = 0;
 
-  const measure = async (server: Running, target: typeof b1Target, table: string, databaseUrl: string, rate?: number) => {
+  const measure = async (server: Running, target: typeof b1Target, table: string, databaseUrl: string, rate?: number, clients = connections) => {
     server.resume();
     try {
-      if (rate === undefined) await load(target, { connections, seconds: warmup });
+      if (rate === undefined) await load(target, { connections: clients, seconds: warmup });
       const before = await countRows(databaseUrl, table);
-      const result = await load(target, { connections, seconds, rate });
+      const result = await load(target, { connections: clients, seconds, rate });
       const stored = (await countRows(databaseUrl, table)) - before;
       if (result.non2xx + result.errors > 0 || stored !== result.requests)
         refusedOrFailed += result.non2xx + result.errors + Math.abs(result.requests - stored);
@@ -66,6 +78,21 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
   try {
     b1.pause();
     cim.pause();
+    const alsoAt: IngestThroughput[] = [];
+    for (const clients of otherConnections) {
+      context.log(`ingest: ${rounds} alternating rounds of ${seconds} s, ${clients} connections`);
+      const runs = await alternate(
+        rounds,
+        () => measure(b1, b1Target, 'b1_messages', b1Url, undefined, clients),
+        () => measure(cim, cimTarget, 'messages', cimUrl, undefined, clients),
+      );
+      alsoAt.push({
+        connections: clients,
+        b1PerSecond: runs.a.map((r) => r.storedPerSecond),
+        cimPerSecond: runs.b.map((r) => r.storedPerSecond),
+        throughputRatio: median(runs.b.map((r, i) => r.storedPerSecond / runs.a[i].storedPerSecond)),
+      });
+    }
     context.log(`ingest: ${rounds} alternating rounds of ${seconds} s, ${connections} connections`);
     const max = await alternate(
       rounds,
@@ -84,6 +111,7 @@ export async function ingestScenario(context: BenchContext): Promise<IngestResul
     const latencyRatios = fixed.b.map((r, i) => r.latency.p99 / fixed.a[i].latency.p99);
     return {
       connections,
+      alsoAt,
       rate,
       b1: { requestsPerSecond: max.a.map((r) => r.storedPerSecond), p99AtRate: fixed.a.map((r) => r.latency.p99) },
       cim: { acceptedPerSecond: max.b.map((r) => r.storedPerSecond), p99AtRate: fixed.b.map((r) => r.latency.p99), refusedOrFailed },
