@@ -12,6 +12,8 @@ export interface OpenLoopOptions {
   headers?: Record<string, string>;
   rate: number;
   seconds: number;
+  /** stops sending early (the posts already out are still awaited) */
+  signal?: AbortSignal;
   body(index: number): string;
   onSent?(index: number, at: number): void;
   onReply?(index: number, at: number, text: string): void;
@@ -46,7 +48,7 @@ export async function postAtRate(options: OpenLoopOptions): Promise<{ sent: numb
             }),
         );
       }
-      if (sent >= total) {
+      if (sent >= total || options.signal?.aborted === true) {
         clearInterval(timer);
         resolve();
       }
