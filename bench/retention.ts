@@ -75,6 +75,8 @@ interface Window {
   failed: number;
   acceptedPerSecond: number;
   latency: Summary;
+  /** seconds of it an autovacuum worker was seen at work in the database */
+  autovacuumSeconds?: number;
 }
 
 interface Checks {
@@ -231,6 +233,30 @@ function gatewayLoad(app: Running, callbackUrl: string, label: string, seconds: 
   return { ...load, done };
 }
 
+interface AutovacuumWatch {
+  stop(): void;
+  /** seconds (of 1 s samples) an autovacuum worker was at work in this database, between the load's ms `fromMs` and `toMs` */
+  secondsIn(fromMs: number, toMs: number): number;
+  tables: Set<string>;
+}
+
+/** Samples pg_stat_progress_vacuum every second while the load runs. */
+function watchAutovacuum(db: Client, load: Load): AutovacuumWatch {
+  const busyAt: number[] = [];
+  const tables = new Set<string>();
+  const timer = setInterval(() => {
+    db.query<{ table: string }>(
+      `SELECT c.relname AS table FROM pg_stat_progress_vacuum p JOIN pg_class c ON c.oid = p.relid WHERE p.datname = current_database()`,
+    )
+      .then(({ rows: workers }) => {
+        if (workers.length > 0) busyAt.push(performance.now() - load.startedAt);
+        for (const worker of workers) tables.add(worker.table);
+      })
+      .catch(() => undefined);
+  }, 1_000);
+  return { stop: () => clearInterval(timer), secondsIn: (fromMs, toMs) => busyAt.filter((at) => at >= fromMs && at < toMs).length, tables };
+}
+
 interface CatchUp {
   /** from the old leader's stop to the measured instance leading */
   takeoverSeconds: number;
@@ -325,7 +351,16 @@ function latencyRow(scenario: string, figure: string, window: Window, before: Wi
   };
 }
 
-function rows(before: Window, during: Window, after: Window, catchUp: CatchUp, checks: Checks, seeded: HistoryCounts, pastWindow: number): Row[] {
+function rows(
+  before: Window,
+  during: Window,
+  after: Window,
+  catchUp: CatchUp,
+  checks: Checks,
+  seeded: HistoryCounts,
+  pastWindow: number,
+  autovacuumTables: Set<string>,
+): Row[] {
   const duringSeconds = f(during.toMs / 1000 - during.fromMs / 1000, 0);
   return [
     latencyRow(
@@ -345,6 +380,15 @@ function rows(before: Window, during: Window, after: Window, catchUp: CatchUp, c
       ratio: f(during.acceptedPerSecond / before.acceptedPerSecond),
       target: '–',
       met: during.failed === 0 && before.failed === 0,
+    },
+    {
+      scenario: 'retention catch-up',
+      figure: `seconds an autovacuum worker was at work in the database (${[...autovacuumTables].join(', ') || 'no table'})`,
+      cim: `${during.autovacuumSeconds} s of ${duringSeconds} s`,
+      baseline: `before ${before.autovacuumSeconds} s of ${BEFORE_SECONDS} s`,
+      ratio: '–',
+      target: '–',
+      met: null,
     },
     latencyRow('retention, caught up', `gateway p99 after catch-up (${AFTER_SECONDS} s) ÷ before`, after, before, 'p99'),
     {
@@ -412,7 +456,10 @@ async function main(): Promise<void> {
         )
       ).rows[0].n,
     );
-    await db.query('ANALYZE');
+    // a database in service has been vacuumed and checkpointed: without this, autovacuum's first pass over the freshly
+    // loaded tables (and the seed's checkpoint) would land in the windows measured
+    await db.query('VACUUM (ANALYZE)');
+    await db.query('CHECKPOINT');
     log(`${survivors.length} old messages given a pending callback; ${pastWindow.toLocaleString('en')} messages past ${RETENTION_DAYS} days`);
     const snapshots = [await snapshot(db, 'seeded')];
 
@@ -423,10 +470,12 @@ async function main(): Promise<void> {
     const off = await startCim(url, { env: { MESSAGE_RETENTION_DAYS: '0' } });
     const on = await startCim(url, { env: { MESSAGE_RETENTION_DAYS: String(RETENTION_DAYS) } });
     let load: Load | undefined;
+    let autovacuum: AutovacuumWatch | undefined;
     let catchUp: CatchUp;
     try {
       if ((await readCounters(off.url))('cim_leader') !== 1) throw new Error('the instance with retention off did not lead');
       load = gatewayLoad(on, `${receiver.url}/cb`, 'load', CATCH_UP_TIMEOUT_MS / 1000);
+      autovacuum = watchAutovacuum(db, load);
       await sleep((WARM_UP_SECONDS + BEFORE_SECONDS) * 1000);
       log(`\n▶ during: the leader stops; the measured instance takes over and deletes what is past ${RETENTION_DAYS} days`);
       const stoppedMs = performance.now() - load.startedAt;
@@ -440,6 +489,7 @@ async function main(): Promise<void> {
       snapshots.push(await snapshot(db, 'caught up'));
       await sleep(AFTER_SECONDS * 1000);
     } finally {
+      autovacuum?.stop();
       load?.stop();
       await load?.done;
       await on.stop();
@@ -448,8 +498,13 @@ async function main(): Promise<void> {
     const before = load.window(WARM_UP_SECONDS * 1000, (WARM_UP_SECONDS + BEFORE_SECONDS) * 1000);
     const during = load.window(catchUp.leaderLoadMs, catchUp.loadMs);
     const after = load.window(catchUp.loadMs, catchUp.loadMs + AFTER_SECONDS * 1000);
-    for (const [name, window] of Object.entries({ before, during, after }))
-      log(`  ${name}: p50 ${msp(window.latency.p50)}, p99 ${msp(window.latency.p99)}, ${f(window.acceptedPerSecond, 0)} accepted/s, ${window.failed} failed`);
+    for (const [name, window] of Object.entries({ before, during, after })) {
+      window.autovacuumSeconds = autovacuum.secondsIn(window.fromMs, window.toMs);
+      log(
+        `  ${name}: p50 ${msp(window.latency.p50)}, p99 ${msp(window.latency.p99)}, ${f(window.acceptedPerSecond, 0)} accepted/s, ${window.failed} failed, ` +
+          `autovacuum at work ${window.autovacuumSeconds} s`,
+      );
+    }
 
     log(`\n▶ sizes: waiting up to ${AUTOVACUUM_WAIT_MS / 1000} s for autovacuum, then VACUUM, then VACUUM FULL`);
     const caughtUp = snapshots[1];
@@ -464,7 +519,7 @@ async function main(): Promise<void> {
     snapshots.push(await snapshot(db, 'VACUUM FULL'));
     await db.end();
 
-    const figures = rows(before, during, after, catchUp, checks, seeded, pastWindow);
+    const figures = rows(before, during, after, catchUp, checks, seeded, pastWindow, autovacuum.tables);
     const table = markdownTable(figures);
     const sizes = sizesTable(snapshots);
     const minutes = (performance.now() - started) / 60_000;
