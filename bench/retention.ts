@@ -157,19 +157,22 @@ async function rememberNewer(db: Client): Promise<void> {
 
 async function check(db: Client, survivors: string[], caughtUpAt: Date): Promise<Checks> {
   const one = async (sql: string, params: unknown[]): Promise<number> => Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
-  const newer = `FROM bench_newer k WHERE k.created_at >= now() - $1 * interval '1 day'`;
+  // one cutoff for every query: a message crossing the window's edge between two of them would count in one only
+  const { rows } = await db.query<{ cutoff: Date }>(`SELECT now() - $1 * interval '1 day' AS cutoff`, [RETENTION_DAYS]);
+  const cutoff = rows[0].cutoff;
+  const newer = `FROM bench_newer k WHERE k.created_at >= $1`;
   return {
     survivorsKept: await one(`SELECT count(*) AS n FROM messages WHERE id = ANY($1::uuid[])`, [survivors]),
     survivorsPending: await one(`SELECT count(*) AS n FROM callbacks WHERE message_id = ANY($1::uuid[]) AND state = 'pending'`, [survivors]),
-    newerBefore: await one(`SELECT count(*) AS n ${newer}`, [RETENTION_DAYS]),
-    newerAfter: await one(`SELECT count(*) AS n ${newer} AND EXISTS (SELECT 1 FROM messages m WHERE m.id = k.id)`, [RETENTION_DAYS]),
-    newerChildrenBefore: await one(`SELECT coalesce(sum(k.children), 0) AS n ${newer}`, [RETENTION_DAYS]),
+    newerBefore: await one(`SELECT count(*) AS n ${newer}`, [cutoff]),
+    newerAfter: await one(`SELECT count(*) AS n ${newer} AND EXISTS (SELECT 1 FROM messages m WHERE m.id = k.id)`, [cutoff]),
+    newerChildrenBefore: await one(`SELECT coalesce(sum(k.children), 0) AS n ${newer}`, [cutoff]),
     newerChildrenAfter: await one(
       `WITH kept AS (SELECT k.id ${newer})
        SELECT (SELECT count(*) FROM message_events e JOIN kept ON kept.id = e.message_id)
             + (SELECT count(*) FROM callbacks c JOIN kept ON kept.id = c.message_id)
             + (SELECT count(*) FROM callback_attempts a JOIN callbacks c ON c.id = a.callback_id JOIN kept ON kept.id = c.message_id) AS n`,
-      [RETENTION_DAYS],
+      [cutoff],
     ),
     pastWindowLeft: await one(
       `SELECT count(*) AS n FROM messages m
