@@ -7,9 +7,7 @@
  * --drop-index shows the plans without an index (the run then reports what would seq-scan).
  */
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
 
-import { dataSourceOptions } from '../src/database/data-source';
 import type { SqlQuery } from '../src/database/named-query';
 import { lastSeenSql } from '../src/inbox/presence.repository';
 import { COUNT_UNREAD } from '../src/messages/message.repository';
@@ -17,6 +15,7 @@ import { SUPPORT_DEFAULT_LIMIT } from '../src/support/support.dto';
 import { messageSql, searchSql, SupportSearch, timelineSql } from '../src/support/support.repository';
 import { callbackAttemptsSql, outboxSql } from '../src/tracking/outbox.sql';
 import { benchDatabase } from './lib/bench-database';
+import { migrate, seedHistory } from './lib/seed-history';
 
 const args = new Map<string, string>();
 process.argv.slice(2).forEach((arg, index, all) => arg.startsWith('--') && args.set(arg.slice(2), all[index + 1]));
@@ -39,100 +38,6 @@ interface PlanNode {
 }
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
-const seconds = (started: number): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
-
-async function seed(db: Client): Promise<void> {
-  // secondary indexes are dropped for the bulk load and rebuilt from their own definitions
-  const { rows: indexes } = await db.query<{ name: string; definition: string }>(
-    `SELECT i.indexname AS name, i.indexdef AS definition FROM pg_indexes i
-      WHERE i.schemaname = 'public' AND i.tablename IN ('messages', 'message_events', 'callbacks', 'callback_attempts')
-        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
-  );
-  for (const index of indexes) await db.query(`DROP INDEX ${index.name}`);
-  await db.query(`SET synchronous_commit = off`);
-  // skips the foreign-key triggers of the bulk load (the seed is consistent by construction); needs a superuser
-  await db.query(`SET session_replication_role = replica`).catch(() => log('(not a superuser: foreign keys are checked while seeding, which is slower)'));
-  await db.query(`SET maintenance_work_mem = '512MB'`);
-  await db.query(`SELECT setseed(0.42)`);
-
-  let started = performance.now();
-  // furthest status by r: clicked 10 %, opened 20 %, delivered 58 %, failed 4 % (expired undelivered), accepted 8 %
-  await db.query(
-    `INSERT INTO messages (id, gateway_id, im_uid, ext_user_id, body, callback_url, extension, display, priority, category,
-                           expires_at, created_at, delivered_at, opened_at, clicked_at, read_at, archived_at, failed_at)
-     SELECT gen_random_uuid(), 'brand-' || (i % 5), 'im-' || i, 'player-' || p, 'Bonus offer #' || i,
-            'https://api.smartico.ai/cim/callback?label=' || (i % 5),
-            CASE WHEN i % 3 = 0 THEN jsonb_build_object('title', 'Offer ' || i, 'cta_url', 'https://casino.example/promo/' || i, 'category', 'bonus') END,
-            CASE WHEN i % 10 = 0 THEN 'popup' WHEN i % 10 = 1 THEN 'inbox' ELSE 'both' END,
-            CASE WHEN i % 50 = 0 THEN 'high' ELSE 'normal' END,
-            CASE WHEN i % 3 = 0 THEN 'bonus' END,
-            CASE WHEN r >= 0.88 AND r < 0.92 THEN c + interval '1 hour' WHEN i % 10 = 5 THEN c + interval '120 days' END,
-            c,
-            CASE WHEN r < 0.88 THEN c + interval '2 seconds' END,
-            CASE WHEN r < 0.30 THEN c + interval '1 minute' END,
-            CASE WHEN r < 0.10 THEN c + interval '2 minutes' END,
-            CASE WHEN r < 0.45 THEN c + interval '1 minute' END,
-            CASE WHEN r < 0.05 THEN c + interval '1 day' END,
-            CASE WHEN r >= 0.88 AND r < 0.92 THEN c + interval '1 hour 5 seconds' END
-       FROM (SELECT i, random() AS r, 1 + floor(random() * $2)::int AS p, now() - random() * interval '90 days' AS c
-               FROM generate_series(1, $1) AS i) AS s`,
-    [ROWS, PLAYERS],
-  );
-  log(`seeded ${ROWS.toLocaleString('en')} messages for ${PLAYERS.toLocaleString('en')} players in ${seconds(started)}`);
-
-  started = performance.now();
-  await db.query(
-    `INSERT INTO message_events (message_id, event, at)
-     SELECT id, e.event, e.at FROM messages,
-       LATERAL (VALUES ('delivered', delivered_at), ('opened', opened_at), ('read', read_at), ('clicked', clicked_at),
-                       ('archived', archived_at), ('failed', failed_at)) AS e(event, at)
-      WHERE e.at IS NOT NULL
-      ORDER BY e.at`,
-  );
-  // a callback per reported status; 1 % of them dead after 3 tries, 1 % still pending
-  await db.query(
-    `INSERT INTO callbacks (message_id, status, funnel_rank, state, attempts, created_at, window_started_at, next_attempt_at, sent_at, last_error)
-     SELECT id, e.status, e.rank, e.state, CASE WHEN e.state = 'sent' THEN 1 ELSE 3 END, e.at, e.at,
-            e.at + interval '1 minute', CASE WHEN e.state = 'sent' THEN e.at + interval '100 milliseconds' END,
-            CASE WHEN e.state <> 'sent' THEN 'http 503' END
-       FROM messages,
-       LATERAL (SELECT s.status, s.rank, s.at,
-                       CASE WHEN random() < 0.01 THEN 'dead' WHEN random() < 0.01 THEN 'pending' ELSE 'sent' END AS state
-                  FROM (VALUES ('delivered', 1, delivered_at), ('opened', 2, opened_at), ('clicked', 3, clicked_at), ('failed', 1, failed_at)) AS s(status, rank, at)
-                 WHERE s.at IS NOT NULL) AS e`,
-  );
-  await db.query(
-    `INSERT INTO callback_attempts (callback_id, attempted_at, http_status, error, duration_ms)
-     SELECT c.id, c.created_at + n * interval '1 second',
-            CASE WHEN c.state = 'sent' AND n = c.attempts THEN 200 ELSE 503 END,
-            CASE WHEN c.state = 'sent' AND n = c.attempts THEN NULL ELSE 'http 503' END,
-            20 + (c.id % 200)::int
-       FROM callbacks c, generate_series(1, c.attempts) AS n`,
-  );
-  await db.query(
-    `INSERT INTO player_presence (ext_user_id, last_seen_at)
-     SELECT 'player-' || p, now() - random() * interval '30 days' FROM generate_series(1, $1) AS p WHERE random() < 0.7`,
-    [PLAYERS],
-  );
-  log(`seeded events, callbacks, attempts and presence in ${seconds(started)}`);
-
-  await db.query(`SET session_replication_role = DEFAULT`);
-  started = performance.now();
-  for (const index of indexes) {
-    if (index.name !== DROP_INDEX) await db.query(index.definition);
-  }
-  await db.query(`ANALYZE`);
-  log(`rebuilt ${indexes.length - (DROP_INDEX === undefined ? 0 : 1)} indexes and analyzed in ${seconds(started)}`);
-  const { rows: counts } = await db.query<Record<string, string>>(
-    `SELECT (SELECT count(*) FROM messages) AS messages, (SELECT count(*) FROM message_events) AS events,
-            (SELECT count(*) FROM callbacks) AS callbacks, (SELECT count(*) FROM callback_attempts) AS attempts`,
-  );
-  log(
-    `rows: ${Object.entries(counts[0])
-      .map(([table, n]) => `${table} ${Number(n).toLocaleString('en')}`)
-      .join(', ')}`,
-  );
-}
 
 /** The statements the support API issues, with values taken from the seeded data. */
 async function scenarios(db: Client): Promise<Array<[string, SqlQuery]>> {
@@ -226,11 +131,17 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: database.url });
   let failures = 0;
   try {
-    const dataSource = await new DataSource(dataSourceOptions(database.url, 1)).initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-    await dataSource.destroy();
+    await migrate(database.url);
     await db.connect();
-    await seed(db);
+    await seedHistory(db, {
+      messages: ROWS,
+      players: PLAYERS,
+      days: 90,
+      callbackUrl: 'https://api.smartico.ai/cim/callback',
+      pendingShare: 0.01,
+      dropIndex: DROP_INDEX,
+      log,
+    });
 
     const list = await scenarios(db);
     log('');

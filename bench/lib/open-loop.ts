@@ -19,6 +19,8 @@ export interface PostOptions {
 export interface OpenLoopOptions extends PostOptions {
   rate: number;
   seconds: number;
+  /** stops sending early (the posts already out are still awaited) */
+  signal?: AbortSignal;
 }
 
 /** The pools and the one POST both loops make; `failed` counts non-200 replies and errors. */
@@ -54,7 +56,7 @@ export async function postAtRate(options: OpenLoopOptions): Promise<{ sent: numb
     const timer = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * options.rate));
       while (sent < due) pending.push(post(sent++));
-      if (sent >= total) {
+      if (sent >= total || options.signal?.aborted === true) {
         clearInterval(timer);
         resolve();
       }
