@@ -53,7 +53,7 @@ describe('GatewayErrorMapper', () => {
   it('answers an unexpected error as temporarily unavailable, marked for logging, and counts it as code 5', async () => {
     expect(sut.reply(new TypeError('boom'), request())).toEqual({
       status: 200,
-      body: { error_code: 5, error_message: 'temporarily unavailable; nothing was stored, retry later' },
+      body: { error_code: 5, error_message: 'temporarily unavailable; retry later (a retry with the same im_uid is never stored twice)' },
       unexpected: true,
     });
     expect((await metrics.messagesRefused.get()).values).toEqual([{ labels: { code: '5', brand: '' }, value: 1 }]);

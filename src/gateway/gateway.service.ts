@@ -54,7 +54,7 @@ export class GatewayService {
       });
     } catch (error) {
       this.logger.warn({ gatewayId: gateway.id, err: describe(error) }, 'message not stored');
-      throw new GatewayError(GatewayErrorCode.Unavailable, 'temporarily unavailable; nothing was stored, retry later');
+      throw new GatewayError(GatewayErrorCode.Unavailable, 'temporarily unavailable; retry later (a retry with the same im_uid is never stored twice)');
     }
 
     if (outcome.kind === 'conflict') {

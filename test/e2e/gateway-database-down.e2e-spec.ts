@@ -37,7 +37,7 @@ describe('gateway and readiness with the database unreachable', () => {
     const refusedRequest = customIm();
     const refused = await postGateway(sut.url, refusedRequest);
     expect(refused.status).toBe(200);
-    expect(refused.json).toEqual({ error_code: 5, error_message: 'temporarily unavailable; nothing was stored, retry later' });
+    expect(refused.json).toEqual({ error_code: 5, error_message: 'temporarily unavailable; retry later (a retry with the same im_uid is never stored twice)' });
 
     await proxy.restore();
     const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE im_uid = $1', [refusedRequest.im_uid]);
