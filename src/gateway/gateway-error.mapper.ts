@@ -29,7 +29,10 @@ export class GatewayErrorMapper implements RouteErrorMapper {
   }
 }
 
-const UNAVAILABLE: GatewayRefused = { error_code: GatewayErrorCode.Unavailable, error_message: 'temporarily unavailable; retry later (a retry with the same im_uid is never stored twice)' };
+const UNAVAILABLE: GatewayRefused = {
+  error_code: GatewayErrorCode.Unavailable,
+  error_message: 'temporarily unavailable; retry later (a retry with the same im_uid is never stored twice)',
+};
 
 /** The refusal for an expected error; undefined for an unexpected one. */
 function toRefusal(error: unknown, request: FastifyRequest): GatewayRefused | undefined {
